@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { validateManifests, validateSchemas } from './support/kube-schema.js';
 import { expectNoProblems, expectProblem } from './support/expect.js';
 import { find, type K8sObject } from './support/k8s.js';
-import { render } from './support/render.js';
+import { findKubectl, render } from './support/render.js';
 
 /**
  * Every overlay renders (kubectl kustomize) and every object validates against the Kubernetes,
@@ -54,6 +54,14 @@ describe('Kubernetes manifests', function () {
     expectNoProblems(problems);
     expect(find(objects, 'Cluster', 'cqrs-db').spec).to.have.nested.property('plugins[0].isWALArchiver', true);
     find(objects, 'ScheduledBackup', 'cqrs-db-nightly');
+  });
+
+  it('When no kubectl can be found, then rendering fails with instructions instead of skipping', () => {
+    // Act
+    const lookUp = () => findKubectl(['/nonexistent/kubectl']);
+
+    // Assert
+    expect(lookUp).to.throw(/kubectl not found .* cannot be rendered and checked/);
   });
 
   it('When an object has a kind no schema package knows, then validation reports it instead of passing', async () => {

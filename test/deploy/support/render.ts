@@ -13,13 +13,11 @@ const KUBECTL_CANDIDATES = [process.env.KUBECTL, 'kubectl', '/usr/bin/kubectl', 
 
 let kubectl: string | undefined;
 
-function findKubectl(): string {
-  if (kubectl) return kubectl;
-  for (const candidate of KUBECTL_CANDIDATES) {
+export function findKubectl(candidates: (string | undefined)[] = KUBECTL_CANDIDATES): string {
+  for (const candidate of candidates) {
     if (!candidate) continue;
     try {
       execFileSync(candidate, ['version', '--client'], { stdio: 'ignore' });
-      kubectl = candidate;
       return candidate;
     } catch {
       // try the next one
@@ -40,7 +38,8 @@ export function render(kustomizationDir: string): K8sObject[] {
   if (!existsSync(repoPath(kustomizationDir, 'kustomization.yaml'))) {
     throw new Error(`${kustomizationDir}/kustomization.yaml does not exist`);
   }
-  const output = execFileSync(findKubectl(), ['kustomize', repoPath(kustomizationDir)], {
+  kubectl ??= findKubectl();
+  const output = execFileSync(kubectl, ['kustomize', repoPath(kustomizationDir)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     stdio: ['ignore', 'pipe', 'pipe'],
