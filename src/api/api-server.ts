@@ -1,0 +1,43 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import type { Services } from '../composition-root.js';
+import { producerConnection } from '../platform/redis.js';
+import { createApp } from './app.js';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  /** Readiness turns 503, then in-flight requests finish (bounded), then the server closes. */
+  stop(): Promise<void>;
+}
+
+/** Listens on `port` (0 picks a free one, as tests do). */
+export async function startApiServer(services: Services, port: number): Promise<RunningApi> {
+  const { config } = services;
+  const readiness = { draining: false };
+  const redis = new Redis({ ...producerConnection(config.REDIS_URL), lazyConnect: false });
+  redis.on('error', () => undefined); // reported by /health/ready; the API keeps serving without Redis
+
+  const app = createApp({ services, readiness, redis });
+  const server = app.listen(port);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  server.keepAliveTimeout = 65_000; // longer than typical load-balancer idle timeouts
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  services.logger.info('API listening', { url });
+
+  return {
+    server,
+    url,
+    async stop() {
+      readiness.draining = true;
+      await delay(config.SHUTDOWN_DELAY_MS);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = delay(config.SHUTDOWN_TIMEOUT_MS).then(() => server.closeAllConnections());
+      await Promise.race([closed, deadline]);
+      redis.disconnect();
+    },
+  };
+}

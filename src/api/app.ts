@@ -1,0 +1,68 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import swaggerUi from 'swagger-ui-express';
+import type { Services } from '../composition-root.js';
+import { authenticate, createTokenVerifier } from './authentication.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { healthRoutes, type Readiness } from './health.js';
+import { rateLimit } from './rate-limit.js';
+import { requestContext } from './request-context.js';
+import { RegisterRoutes } from './generated/routes.js';
+import openApiDocument from './generated/swagger.json' with { type: 'json' };
+
+export interface ApiDependencies {
+  services: Services;
+  readiness: Readiness;
+  /** A fail-fast Redis client for rate limits and health reports. */
+  redis: Redis;
+}
+
+/** The Express application: platform routes, then /v1 (authenticated, rate limited, validated by tsoa). */
+export function createApp({ services, readiness, redis }: ApiDependencies): Express {
+  const { config, logger } = services;
+  const app = express();
+  app.locals.services = services;
+  app.set('etag', 'strong');
+  app.set('trust proxy', 1);
+  app.disable('x-powered-by');
+
+  app.use(requestContext);
+  app.use(
+    healthRoutes(
+      services,
+      readiness,
+      async () =>
+        redis.status === 'ready' &&
+        (await redis.ping().then(
+          () => true,
+          () => false,
+        )),
+    ),
+  );
+  app.get('/openapi.json', (_request, response) => {
+    response.json(openApiDocument);
+  });
+  // Swagger UI needs inline scripts and styles; the rest of the API keeps helmet's strict CSP.
+  app.use(
+    '/docs',
+    helmet({ contentSecurityPolicy: false }),
+    swaggerUi.serve,
+    swaggerUi.setup(openApiDocument, { swaggerOptions: { persistAuthorization: true } }),
+  );
+
+  app.use(helmet());
+  app.use(
+    '/v1',
+    authenticate(createTokenVerifier(config)),
+    rateLimit(redis, { points: config.RATE_LIMIT_POINTS, durationMs: config.RATE_LIMIT_DURATION }, config.QUEUE_PREFIX),
+    express.json({ limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
+  );
+  const v1 = express.Router();
+  RegisterRoutes(v1);
+  app.use(v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

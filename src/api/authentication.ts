@@ -1,0 +1,101 @@
+import type { NextFunction, Request, Response } from 'express';
+import jwt, { type JwtPayload } from 'jsonwebtoken';
+import jwksRsa from 'jwks-rsa';
+import type { Config } from '../platform/config.js';
+import { UnauthenticatedError } from '../platform/errors.js';
+import { ROLES, type Principal, type Role } from '../policies/principal.js';
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      user?: Principal;
+    }
+  }
+}
+
+/**
+ * Verifies bearer tokens with the one configured key source (JWKS, PEM public key, or an HS256
+ * secret outside production), pinned algorithms, and `exp`, `iss`, `aud` all required.
+ */
+export function createTokenVerifier(
+  config: Pick<Config, 'jwt' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS'>,
+): TokenVerifier {
+  const key = signingKeySource(config.jwt);
+  const options: jwt.VerifyOptions = {
+    algorithms: config.jwt.algorithms as jwt.Algorithm[],
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    clockTolerance: config.JWT_CLOCK_TOLERANCE_SECONDS,
+  };
+  return (token) =>
+    new Promise((resolve, reject) => {
+      jwt.verify(token, key, options, (error, claims) => {
+        if (error) return reject(new UnauthenticatedError(`The bearer token is not valid: ${error.message}`));
+        try {
+          resolve(principalFrom(claims as JwtPayload));
+        } catch (cause) {
+          reject(cause);
+        }
+      });
+    });
+}
+
+function signingKeySource(settings: Config['jwt']): jwt.Secret | jwt.GetPublicKeyOrSecret {
+  if (settings.jwksUri) {
+    const client = jwksRsa({ jwksUri: settings.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 });
+    return (header, callback) => {
+      client.getSigningKey(header.kid).then(
+        (key) => callback(null, key.getPublicKey()),
+        (error: Error) => callback(error),
+      );
+    };
+  }
+  return settings.publicKey ?? settings.secret!;
+}
+
+/** The claims this service requires beyond what jsonwebtoken checks when present. */
+function principalFrom(claims: JwtPayload): Principal {
+  const missing = ['sub', 'tenant', 'roles', 'exp', 'iss', 'aud'].filter((claim) => claims[claim] === undefined);
+  if (missing.length) throw new UnauthenticatedError(`The bearer token lacks required claims: ${missing.join(', ')}`);
+  const { sub, tenant, roles } = claims as JwtPayload & { tenant: unknown; roles: unknown };
+  if (typeof sub !== 'string' || !sub || typeof tenant !== 'string' || !tenant) {
+    throw new UnauthenticatedError('The bearer token has an empty sub or tenant');
+  }
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
+    throw new UnauthenticatedError('The bearer token claim roles must be an array of strings');
+  }
+  return {
+    id: sub,
+    tenantId: tenant,
+    roles: roles.filter((role): role is Role => (ROLES as readonly string[]).includes(role)),
+    name: typeof claims.name === 'string' ? claims.name : undefined,
+    email: typeof claims.email === 'string' ? claims.email : undefined,
+  };
+}
+
+/** Express middleware: every /v1 request is authenticated before its body is even parsed. */
+export function authenticate(verify: TokenVerifier) {
+  return (request: Request, _response: Response, next: NextFunction): void => {
+    const header = request.headers.authorization ?? '';
+    const [scheme, token] = header.split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token) {
+      return next(new UnauthenticatedError('A bearer token is required (Authorization: Bearer <jwt>)'));
+    }
+    verify(token).then(
+      (principal) => {
+        request.user = principal;
+        next();
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}
+
+/** tsoa's hook for `@Security('jwt')`: the principal was already verified by `authenticate`. */
+export function expressAuthentication(request: Request, securityName: string): Promise<Principal> {
+  if (securityName === 'jwt' && request.user) return Promise.resolve(request.user);
+  return Promise.reject(new UnauthenticatedError('A bearer token is required'));
+}

@@ -1,0 +1,111 @@
+import { ValidateError } from '@tsoa/runtime';
+import type { NextFunction, Request, Response } from 'express';
+import { AppError, type ErrorKind } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+
+/** The only place in the service that chooses an HTTP status for an error. */
+const STATUS: Record<ErrorKind, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  unprocessable: 422,
+  too_many_requests: 429,
+  unavailable: 503,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** Stable, documented problem types: `/problems/<code>` (see docs/errors.md). */
+export const problemType = (code: string): string => `/problems/${code}`;
+
+export function problemOf(error: unknown): Problem {
+  if (error instanceof AppError) {
+    const status = STATUS[error.kind];
+    return { type: problemType(error.code), title: TITLES[status]!, status, detail: error.detail, ...error.extensions };
+  }
+  if (error instanceof ValidateError) {
+    const errors = Object.entries(error.fields).map(([field, problem]) => ({
+      field: field.replace(/\.\$(\d+)/g, '[$1]'),
+      message: problem.message,
+    }));
+    return { type: problemType('request.invalid'), title: TITLES[400]!, status: 400, detail: 'The request is not valid', errors };
+  }
+  const bodyError = bodyParserProblem(error);
+  if (bodyError) return bodyError;
+  return { type: problemType('internal'), title: TITLES[500]!, status: 500, detail: 'An unexpected error occurred' };
+}
+
+/** express.json() failures: malformed JSON, a body too large, an unsupported charset. */
+function bodyParserProblem(error: unknown): Problem | null {
+  const { type, status } = (error ?? {}) as { type?: string; status?: number };
+  if (!type || !status || status >= 500) return null;
+  const known: Record<string, [number, string, string]> = {
+    'entity.parse.failed': [400, 'request.malformed-json', 'The request body is not valid JSON'],
+    'entity.too.large': [413, 'request.too-large', 'The request body is too large'],
+    'encoding.unsupported': [415, 'request.unsupported-encoding', 'The request body encoding is not supported'],
+    'charset.unsupported': [415, 'request.unsupported-charset', 'The request body charset is not supported'],
+  };
+  const [code, slug, detail] = known[type] ?? [status, 'request.invalid', 'The request could not be read'];
+  return { type: problemType(slug), title: TITLES[code] ?? 'Bad Request', status: code, detail };
+}
+
+export function sendProblem(response: Response, problem: Problem, instance?: string): void {
+  if (problem.status === 401) response.set('WWW-Authenticate', 'Bearer');
+  response
+    .status(problem.status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ ...problem, ...(instance ? { instance } : {}) }));
+}
+
+export function errorHandler(logger: Logger) {
+  return (error: unknown, request: Request, response: Response, _next: NextFunction): void => {
+    const problem = problemOf(error);
+    if (problem.status >= 500) logger.error('request failed', { error: describe(error), path: request.path });
+    else logger.debug('request refused', { status: problem.status, type: problem.type });
+    if (response.headersSent) return;
+    sendProblem(response, problem, request.originalUrl);
+  };
+}
+
+function describe(error: unknown): Record<string, unknown> {
+  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { value: String(error) };
+}
+
+export function notFoundHandler(request: Request, response: Response): void {
+  sendProblem(
+    response,
+    {
+      type: problemType('route.not-found'),
+      title: TITLES[404]!,
+      status: 404,
+      detail: `No route for ${request.method} ${request.path}`,
+    },
+    request.originalUrl,
+  );
+}

@@ -1,0 +1,19 @@
+/** API process entry: `node --import ./dist/src/platform/telemetry/register.js dist/src/api/server.js`. */
+import { compose } from '../composition-root.js';
+import { loadConfig } from '../platform/config.js';
+import { checkEvictionPolicy } from '../platform/redis.js';
+import { exitOnSignals } from '../platform/shutdown.js';
+import { startApiServer } from './api-server.js';
+
+const config = loadConfig();
+const services = await compose(config);
+await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
+const api = await startApiServer(services, config.PORT);
+exitOnSignals(
+  async () => {
+    await api.stop();
+    await services.close();
+  },
+  config.SHUTDOWN_DELAY_MS + config.SHUTDOWN_TIMEOUT_MS,
+  services.logger,
+);

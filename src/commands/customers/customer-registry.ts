@@ -1,0 +1,24 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Principal } from '../../policies/principal.js';
+import { Customer, type CustomerProfileChanged } from './customer.entity.js';
+
+/**
+ * The caller's customer profile, created from the token's `name` and `email` the first time the
+ * customer is seen. Concurrent first requests race safely: the insert ignores conflicts and only
+ * the request that created the row records the event.
+ */
+export async function customerOnFirstSight(
+  em: EntityManager,
+  principal: Principal,
+  now: Date,
+  record: (event: CustomerProfileChanged) => void,
+): Promise<Customer> {
+  const created = await em.execute(
+    `insert into customers (tenant_id, id, name, email, version, created_at, updated_at)
+     values (?, ?, ?, ?, 1, ?, ?) on conflict do nothing returning id`,
+    [principal.tenantId, principal.id, principal.name ?? principal.id, principal.email ?? '', now, now],
+  );
+  const customer = await em.findOneOrFail(Customer, { tenantId: principal.tenantId, id: principal.id });
+  if (created.length) record(customer.profileChanged());
+  return customer;
+}

@@ -1,0 +1,43 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import type { CustomerEventPayloads, NewEvent } from '../../events/index.js';
+import { SCHEMA_VERSION } from '../../events/index.js';
+
+export const CustomerSchema = defineEntity({
+  name: 'Customer',
+  tableName: 'customers',
+  properties: {
+    tenantId: p.text().primary(),
+    id: p.text().primary(),
+    name: p.text(),
+    email: p.text(),
+    version: p.integer(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+  primaryKeys: ['tenantId', 'id'],
+});
+
+export type CustomerProfileChanged = NewEvent<'CustomerProfileChanged', CustomerEventPayloads['CustomerProfileChanged']>;
+
+/** A customer's profile: created from the token on first sight, then edited only by the customer. */
+export class Customer extends CustomerSchema.class {
+  changeProfile(profile: { name: string; email: string }, now: Date): CustomerProfileChanged {
+    this.name = profile.name;
+    this.email = profile.email;
+    this.updatedAt = now;
+    this.version += 1;
+    return this.profileChanged();
+  }
+
+  profileChanged(): CustomerProfileChanged {
+    return {
+      type: 'CustomerProfileChanged',
+      schemaVersion: SCHEMA_VERSION,
+      aggregateType: 'Customer',
+      aggregateId: this.id,
+      aggregateVersion: this.version,
+      payload: { profile: { customerId: this.id, name: this.name, email: this.email } },
+    };
+  }
+}
+CustomerSchema.setClass(Customer);

@@ -1,0 +1,164 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import type {
+  NewEvent,
+  OrderEventPayloads,
+  OrderEventType,
+  OrderLineSnapshot,
+  OrderSnapshot,
+  OrderStatus,
+  StatusChange,
+} from '../../events/index.js';
+import { SCHEMA_VERSION } from '../../events/index.js';
+import type { Product } from '../products/product.entity.js';
+import type { Customer } from '../customers/customer.entity.js';
+import { InvalidOrderTransitionError, MixedCurrenciesError, ProductUnavailableError } from './order.errors.js';
+
+export const OrderSchema = defineEntity({
+  name: 'Order',
+  tableName: 'orders',
+  properties: {
+    id: p.uuid().primary(),
+    tenantId: p.text(),
+    customerId: p.text(),
+    lines: p.json<OrderLineSnapshot[]>(),
+    totalCents: p.integer(),
+    currency: p.text(),
+    status: p.text().$type<OrderStatus>(),
+    statusHistory: p.json<StatusChange[]>(),
+    internalNote: p.text().nullable(),
+    riskScore: p.integer().nullable(),
+    version: p.integer(),
+    placedAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+
+export interface RequestedLine {
+  productId: string;
+  quantity: number;
+}
+
+type OrderEventOf<K extends OrderEventType> = NewEvent<K, OrderEventPayloads[K]>;
+
+/** The order aggregate: its rules are these methods, each returning the event it causes. */
+export class Order extends OrderSchema.class {
+  static place(input: {
+    id: string;
+    customer: Customer;
+    requested: RequestedLine[];
+    catalogue: Map<string, Product>;
+    now: Date;
+  }): { order: Order; event: OrderEventOf<'OrderPlaced'> } {
+    const lines = priceLines(mergeDuplicates(input.requested), input.catalogue);
+    const currencies = [...new Set(lines.map((line) => line.currency))];
+    if (currencies.length > 1) throw new MixedCurrenciesError(currencies);
+
+    const order = new Order();
+    Object.assign(order, {
+      id: input.id,
+      tenantId: input.customer.tenantId,
+      customerId: input.customer.id,
+      lines: lines.map(({ currency: _currency, ...line }) => line),
+      totalCents: lines.reduce((sum, line) => sum + line.unitPriceCents * line.quantity, 0),
+      currency: currencies[0],
+      status: 'placed',
+      statusHistory: [{ status: 'placed', at: input.now.toISOString() }],
+      internalNote: null,
+      riskScore: null,
+      version: 1,
+      placedAt: input.now,
+      updatedAt: input.now,
+    });
+    const customer = { name: input.customer.name, email: input.customer.email, version: input.customer.version };
+    return { order, event: order.event('OrderPlaced', { order: order.snapshot(), customer }) };
+  }
+
+  pay(authorizationId: string, now: Date): OrderEventOf<'OrderPaid'> {
+    this.moveTo('paid', 'paid', ['placed'], now);
+    return this.event('OrderPaid', { order: this.snapshot(), authorizationId });
+  }
+
+  failPayment(reason: string, now: Date): OrderEventOf<'OrderPaymentFailed'> {
+    this.moveTo('payment_failed', 'marked payment failed', ['placed'], now, reason);
+    return this.event('OrderPaymentFailed', { order: this.snapshot(), reason });
+  }
+
+  expire(now: Date): OrderEventOf<'OrderExpired'> {
+    this.moveTo('expired', 'expired', ['placed'], now);
+    return this.event('OrderExpired', { order: this.snapshot() });
+  }
+
+  /** A paid order is refunded in full when cancelled. */
+  cancel(now: Date, reason?: string): OrderEventOf<'OrderCancelled'> {
+    const refundedCents = this.status === 'paid' ? this.totalCents : 0;
+    this.moveTo('cancelled', 'cancelled', ['placed', 'paid'], now, reason);
+    return this.event('OrderCancelled', { order: this.snapshot(), refundedCents });
+  }
+
+  ship(now: Date): OrderEventOf<'OrderShipped'> {
+    this.moveTo('shipped', 'shipped', ['paid'], now);
+    return this.event('OrderShipped', { order: this.snapshot() });
+  }
+
+  get isAwaitingPayment(): boolean {
+    return this.status === 'placed';
+  }
+
+  snapshot(): OrderSnapshot {
+    return {
+      orderId: this.id,
+      customerId: this.customerId,
+      lines: this.lines,
+      totalCents: this.totalCents,
+      currency: this.currency,
+      status: this.status,
+      statusHistory: this.statusHistory,
+      internalNote: this.internalNote ?? null,
+      riskScore: this.riskScore ?? null,
+      placedAt: this.placedAt.toISOString(),
+      updatedAt: this.updatedAt.toISOString(),
+    };
+  }
+
+  private moveTo(next: OrderStatus, verb: string, allowedFrom: OrderStatus[], now: Date, reason?: string): void {
+    if (!allowedFrom.includes(this.status)) throw new InvalidOrderTransitionError(this.id, this.status, verb);
+    this.status = next;
+    this.statusHistory = [...this.statusHistory, { status: next, at: now.toISOString(), ...(reason ? { reason } : {}) }];
+    this.updatedAt = now;
+    this.version += 1;
+  }
+
+  private event<K extends OrderEventType>(type: K, payload: OrderEventPayloads[K]): OrderEventOf<K> {
+    return {
+      type,
+      schemaVersion: SCHEMA_VERSION,
+      aggregateType: 'Order',
+      aggregateId: this.id,
+      aggregateVersion: this.version,
+      payload,
+    };
+  }
+}
+OrderSchema.setClass(Order);
+
+function mergeDuplicates(requested: RequestedLine[]): RequestedLine[] {
+  const quantities = new Map<string, number>();
+  for (const line of requested) quantities.set(line.productId, (quantities.get(line.productId) ?? 0) + line.quantity);
+  return [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+/** Prices are captured from the catalogue at placement; later price changes never touch the order. */
+function priceLines(requested: RequestedLine[], catalogue: Map<string, Product>) {
+  const unavailable = requested.filter((line) => !catalogue.get(line.productId)?.active).map((line) => line.productId);
+  if (unavailable.length) throw new ProductUnavailableError(unavailable);
+  return requested.map((line) => {
+    const product = catalogue.get(line.productId)!;
+    return {
+      productId: product.id,
+      name: product.name,
+      quantity: line.quantity,
+      unitPriceCents: product.priceCents,
+      currency: product.currency,
+    };
+  });
+}

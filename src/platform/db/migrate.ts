@@ -1,0 +1,22 @@
+/**
+ * `npm run migrate` (and the Kubernetes migration Job): apply pending migrations and exit.
+ * The only way the schema changes.
+ */
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { ensureDatabaseExists } from './database-admin.js';
+import { connectOrm, migrateUp } from './orm.js';
+
+const config = loadConfig();
+const logger = createLogger({ level: config.LOG_LEVEL, format: config.logFormat, service: 'migrate' });
+if (config.NODE_ENV !== 'production') await ensureDatabaseExists(config.DATABASE_URL);
+const orm = await connectOrm({ databaseUrl: config.DATABASE_URL, poolMax: 1, entities: [] });
+try {
+  const applied = await migrateUp(orm);
+  logger.info(applied.length ? `applied ${applied.length} migration(s)` : 'schema is up to date', { applied });
+} catch (error) {
+  logger.error('migration failed', { error });
+  process.exitCode = 1;
+} finally {
+  await orm.close(true);
+}

@@ -1,0 +1,52 @@
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import type { EntitySchema } from '@mikro-orm/core';
+import type { Logger } from '../logger.js';
+import { migrations } from '../../../migrations/index.js';
+
+export type { EntityManager } from '@mikro-orm/postgresql';
+export type Orm = MikroORM;
+
+export interface OrmSettings {
+  databaseUrl: string;
+  readUrl?: string | undefined;
+  poolMax: number;
+  // The write side and the read side each register their own entities; platform knows neither.
+  entities: EntitySchema<any, any>[];
+  logger?: Logger;
+}
+
+export function ormOptions(settings: OrmSettings): Options {
+  return {
+    clientUrl: settings.databaseUrl,
+    entities: settings.entities,
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: false },
+    pool: { min: 0, max: settings.poolMax },
+    // Reads outside a transaction (query handlers) go to the replica when one is set; every
+    // transaction (commands, projections, the relay) uses the primary.
+    replicas: settings.readUrl ? [{ name: 'read-replica', clientUrl: settings.readUrl }] : [],
+    preferReadReplicas: true,
+    // The schema changes only through migrations/; never infer or sync it.
+    ensureDatabase: false,
+    allowGlobalContext: false,
+    migrations: { migrationsList: migrations, snapshot: false, transactional: true, allOrNothing: true, silent: true },
+    debug: false,
+    logger: (message) => settings.logger?.debug(message),
+  };
+}
+
+export async function connectOrm(settings: OrmSettings): Promise<Orm> {
+  return MikroORM.init(ormOptions(settings));
+}
+
+/** Names of migrations that exist in code but are not applied yet (readiness gate). */
+export async function pendingMigrations(orm: Orm): Promise<string[]> {
+  const pending = await orm.migrator.getPending();
+  return pending.map((migration) => migration.name);
+}
+
+export async function migrateUp(orm: Orm): Promise<string[]> {
+  const applied = await orm.migrator.up();
+  return applied.map((migration) => migration.name);
+}

@@ -1,0 +1,59 @@
+/**
+ * Every error the service raises on purpose is an AppError: a stable `code` (part of the public
+ * problem `type` URI), a `kind` that the one HTTP error handler maps to a status, and a human
+ * `detail`. Nothing outside src/api/error-handler.ts chooses a status code.
+ */
+export type ErrorKind =
+  | 'bad_request'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unprocessable'
+  | 'precondition_failed'
+  | 'too_many_requests'
+  | 'unavailable';
+
+export class AppError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(resource: string, id: string) {
+    super('not_found', `${resource.toLowerCase()}.not-found`, `${resource} ${id} does not exist`, { resource, id });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(action: string, subject: string) {
+    super('forbidden', 'auth.forbidden', `You may not ${action} this ${subject}`);
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(detail: string) {
+    super('unauthenticated', 'auth.unauthenticated', detail);
+  }
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class ValidationError extends AppError {
+  constructor(
+    readonly fields: FieldProblem[],
+    detail = 'The request is not valid',
+  ) {
+    super('bad_request', 'request.invalid', detail, { errors: fields });
+  }
+}

@@ -1,0 +1,38 @@
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { WinstonInstrumentation } from '@opentelemetry/instrumentation-winston';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+
+export function instrumentations() {
+  return [
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(health|metrics)/.test(request.url ?? '') }),
+    new ExpressInstrumentation(),
+    new PgInstrumentation({ enhancedDatabaseReporting: false }),
+    new IORedisInstrumentation({ requireParentSpan: true }),
+    // Our log format already adds trace_id/span_id; this keeps winston's own records correlated too.
+    new WinstonInstrumentation({ disableLogSending: true }),
+  ];
+}
+
+/**
+ * Starts the OpenTelemetry SDK. The exporter, sampler and resource come from the standard
+ * OTEL_* variables (read by the SDK itself, the one exception to "only config.ts reads the
+ * environment"); with OTEL_TRACES_EXPORTER unset nothing is exported.
+ */
+export function startTelemetry(options: { spanProcessors?: SpanProcessor[] } = {}): NodeSDK {
+  process.env.OTEL_TRACES_EXPORTER ??= 'none';
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  process.env.OTEL_SERVICE_NAME ??= 'cqrs-service-template';
+  const sdk = new NodeSDK({
+    instrumentations: instrumentations(),
+    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
+  });
+  sdk.start();
+  const shutdown = () => void sdk.shutdown().catch(() => undefined);
+  process.once('beforeExit', shutdown);
+  return sdk;
+}

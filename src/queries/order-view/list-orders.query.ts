@@ -1,0 +1,76 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import type { OrderStatus } from '../../events/index.js';
+import { ValidationError } from '../../platform/errors.js';
+import { isUuid } from '../../platform/ids.js';
+import { accessFilter } from '../../policies/abilities.js';
+import type { Principal } from '../../policies/principal.js';
+import type { Freshness } from '../shared/consistency.js';
+import { decodeCursor, encodeCursor } from '../shared/keyset.js';
+import type { ReadOptions, Reader } from '../shared/read-context.js';
+import type { OrderListDto } from './order.dto.js';
+import { OrderView } from './order-view.entity.js';
+import { toOrderDto } from './order-view.mapper.js';
+import { orderViewProjection } from './order-view.projection.js';
+
+export interface ListOrders extends ReadOptions {
+  limit: number;
+  cursor?: string | undefined;
+  status?: OrderStatus | undefined;
+  customerId?: string | undefined;
+  placedFrom?: Date | undefined;
+  placedTo?: Date | undefined;
+  /** Newest first by default. */
+  sort?: 'placedAt' | '-placedAt' | undefined;
+}
+
+/**
+ * Orders the caller may see, a keyset page at a time. The ability becomes part of the WHERE
+ * clause, so rows the caller may not see are never loaded.
+ */
+export class ListOrdersQuery {
+  constructor(private readonly reader: Reader) {}
+
+  async handle(principal: Principal, query: ListOrders): Promise<OrderListDto & { freshness: Freshness | null }> {
+    const { em, ability, freshness } = await this.reader.open(principal, orderViewProjection, query);
+    const visible = accessFilter<OrderView>(ability, 'read', 'Order');
+    if (!visible) return { items: [], nextCursor: null, freshness };
+
+    const direction = query.sort === 'placedAt' ? 'asc' : 'desc';
+    const rows = await em.find(
+      OrderView,
+      { $and: [visible, filtersOf(query), afterCursor(query.cursor, direction)] },
+      { orderBy: { placedAt: direction, id: direction }, limit: query.limit + 1 },
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > query.limit && last ? encodeCursor([last.placedAt.toISOString(), last.id]) : null;
+    return { items: page.map((row) => toOrderDto(row, ability)), nextCursor, freshness };
+  }
+}
+
+function filtersOf(query: ListOrders): FilterQuery<OrderView> {
+  return {
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.customerId ? { customerId: query.customerId } : {}),
+    ...(query.placedFrom || query.placedTo
+      ? {
+          placedAt: {
+            ...(query.placedFrom ? { $gte: query.placedFrom } : {}),
+            ...(query.placedTo ? { $lt: query.placedTo } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Rows strictly after the cursor's (placedAt, id) in the page order. */
+function afterCursor(cursor: string | undefined, direction: 'asc' | 'desc'): FilterQuery<OrderView> {
+  if (!cursor) return {};
+  const [placedAtText, id] = decodeCursor(cursor, 2);
+  const placedAt = new Date(String(placedAtText));
+  if (Number.isNaN(placedAt.getTime()) || !isUuid(String(id))) {
+    throw new ValidationError([{ field: 'cursor', message: 'is not a cursor returned by this endpoint' }]);
+  }
+  const beyond = direction === 'desc' ? '$lt' : '$gt';
+  return { $or: [{ placedAt: { [beyond]: placedAt } }, { placedAt, id: { [beyond]: id } }] };
+}

@@ -1,0 +1,37 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Projection } from './projection.js';
+
+export type Freshness = 'fresh' | 'stale' | 'unknown-command';
+
+/**
+ * Read-your-writes: waits, up to `maxWaitMs`, until `projection` has processed every event that
+ * command `commandId` produced (and that the projection follows). The caller reports the result.
+ */
+export class ReadYourWrites {
+  constructor(private readonly maxWaitMs: number) {}
+
+  async waitFor(em: EntityManager, tenantId: string, commandId: string, projection: Projection): Promise<Freshness> {
+    const deadline = Date.now() + this.maxWaitMs;
+    for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+      const progress = await this.progress(em, tenantId, commandId, projection);
+      if (progress === 'unknown-command' || progress === 0) return progress === 0 ? 'fresh' : progress;
+      if (Date.now() + pause > deadline) return 'stale';
+      await delay(pause);
+    }
+  }
+
+  /** Events of the command the projection has not processed yet, or 'unknown-command'. */
+  private async progress(em: EntityManager, tenantId: string, commandId: string, projection: Projection) {
+    const [row] = await em.execute<{ known: boolean; pending: string }[]>(
+      `select exists (select 1 from command_log where id = ? and tenant_id = ?) as known,
+              (select count(*) from outbox_events o
+                 where o.command_id = ? and o.type in (?)
+                   and not exists (select 1 from processed_events p where p.consumer = ? and p.event_id = o.id)) as pending`,
+      [commandId, tenantId, commandId, [...projection.eventTypes], projection.name],
+      { connectionType: 'read' },
+    );
+    if (!row?.known) return 'unknown-command' as const;
+    return Number(row.pending);
+  }
+}

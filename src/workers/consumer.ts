@@ -1,0 +1,83 @@
+import { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
+import type { Logger } from '../platform/logger.js';
+import { withLogContext } from '../platform/logger.js';
+import { openWorker, type QueueSettings } from '../platform/queues.js';
+import type { QueueName } from './queues.js';
+
+export type JobHandler = (job: Job) => Promise<unknown>;
+
+export interface ConsumerSettings extends QueueSettings {
+  concurrency: number;
+}
+
+export interface DeadLetter {
+  queue: QueueName;
+  jobId: string | undefined;
+  name: string;
+  data: unknown;
+  failedReason: string;
+  attemptsMade: number;
+  deadLetteredAt: string;
+}
+
+/**
+ * Runs `handler` for every job of `queue`. Cross-cutting work lives here, not in handlers: a log
+ * context per job, and dead-lettering once a job is out of attempts or its payload is
+ * unrecoverable. The dead-letter queue keeps the original name and data for a redrive.
+ */
+export function startConsumer(
+  queue: QueueName,
+  handler: JobHandler,
+  deadLetters: Queue<DeadLetter>,
+  settings: ConsumerSettings,
+  logger: Logger,
+): Worker {
+  const process = async (job: Job) => {
+    try {
+      return await handler(job);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (isLastAttempt(job, failure)) await deadLetter(job, failure);
+      else logger.warn('job failed; will retry', { attempt: job.attemptsMade + 1, error: failure.message });
+      throw failure;
+    }
+  };
+  const deadLetter = async (job: Job, error: Error) => {
+    logger.error('job dead-lettered', { error: error.message });
+    // Dead-lettered before the job is marked failed: a crash in between retries the job, and
+    // the job id keeps the dead letter single.
+    await deadLetters
+      .add(job.name, deadLetterOf(queue, job, error), { jobId: job.id })
+      .catch((cause: unknown) =>
+        logger.error('could not dead-letter; the job stays failed in its queue', { error: String(cause) }),
+      );
+  };
+
+  const worker = openWorker(
+    queue,
+    (job) => withLogContext({ queue, jobId: job.id, job: job.name }, () => process(job)),
+    settings,
+    {
+      concurrency: settings.concurrency,
+    },
+  );
+  // BullMQ reports connection trouble here; without a listener Node would crash the worker.
+  worker.on('error', (error) => logger.warn('worker connection problem', { queue, error: error.message }));
+  return worker;
+}
+
+function isLastAttempt(job: Job, error: Error): boolean {
+  return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+function deadLetterOf(queue: QueueName, job: Job, error: Error): DeadLetter {
+  return {
+    queue,
+    jobId: job.id,
+    name: job.name,
+    data: job.data,
+    failedReason: error.message,
+    attemptsMade: job.attemptsMade + 1,
+    deadLetteredAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,19 @@
+import { UnrecoverableError } from 'bullmq';
+import { DOMAIN_EVENT_TYPES, type DomainEvent } from '../events/index.js';
+
+/**
+ * Checks that job data is an event envelope this version understands. A payload that fails
+ * here will never succeed, so it is not retried: it goes straight to the dead-letter queue.
+ */
+export function eventFromJob(data: unknown): DomainEvent {
+  const event = data as Partial<DomainEvent> | null;
+  const problems = [
+    typeof event?.id !== 'string' && 'id',
+    typeof event?.tenantId !== 'string' && 'tenantId',
+    !DOMAIN_EVENT_TYPES.includes(event?.type as never) && 'type',
+    typeof event?.aggregateVersion !== 'number' && 'aggregateVersion',
+    (typeof event?.payload !== 'object' || event.payload === null) && 'payload',
+  ].filter(Boolean);
+  if (problems.length) throw new UnrecoverableError(`not a known event envelope (bad ${problems.join(', ')})`);
+  return event as DomainEvent;
+}

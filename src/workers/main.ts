@@ -1,0 +1,43 @@
+/**
+ * Worker process entry: `node --import ./dist/src/platform/telemetry/register.js dist/src/workers/main.js`.
+ * Roles come from `--role a,b` or WORKER_ROLES (relay, projections, payments, expiry, webhooks, all).
+ */
+import { parseArgs } from 'node:util';
+import { compose } from '../composition-root.js';
+import { loadConfig } from '../platform/config.js';
+import { startHealthServer } from '../platform/health-server.js';
+import { createMetricsRegistry } from '../platform/metrics.js';
+import { checkEvictionPolicy } from '../platform/redis.js';
+import { exitOnSignals } from '../platform/shutdown.js';
+import { startWorkers } from './worker-process.js';
+
+const { values } = parseArgs({ options: { role: { type: 'string' } } });
+const config = loadConfig(values.role ? { ...process.env, WORKER_ROLES: values.role } : process.env);
+const services = await compose(config);
+await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
+
+const workers = startWorkers(services, config.WORKER_ROLES);
+let draining = false;
+const registry = createMetricsRegistry({ service: config.SERVICE_NAME, process: `worker:${workers.roles.join('+')}` });
+const health = await startHealthServer(
+  config.WORKER_HTTP_PORT,
+  {
+    async ready() {
+      const redis = await workers.redisReachable();
+      return { ok: !draining && redis, checks: { draining: String(draining), redis: redis ? 'ok' : 'unreachable' } };
+    },
+  },
+  registry,
+);
+services.logger.info('worker health server listening', { port: health.port });
+
+exitOnSignals(
+  async () => {
+    draining = true;
+    await workers.stop();
+    await services.close();
+    health.server.close();
+  },
+  config.SHUTDOWN_TIMEOUT_MS,
+  services.logger,
+);

@@ -1,0 +1,209 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import type { Queue } from 'bullmq';
+import pg from 'pg';
+import { OUTBOX_CHANNEL } from '../../commands/shared/command-runner.js';
+import type { EventEnvelope } from '../../events/index.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Orm } from '../../platform/db/orm.js';
+import type { Logger } from '../../platform/logger.js';
+import { contextFromCarrier } from '../../platform/telemetry/propagation.js';
+import type { QueueName } from '../queues.js';
+import { routesOf, type Route } from '../routing.js';
+
+export interface RelaySettings {
+  databaseUrl: string;
+  batchSize: number;
+  pollIntervalMs: number;
+  orderPaymentTimeoutMs: number;
+  /** BullMQ waits for Redis instead of failing; the relay gives up after this and rolls back. */
+  publishTimeoutMs: number;
+}
+
+interface OutboxRow {
+  id: string;
+  position: string;
+  tenant_id: string;
+  type: string;
+  schema_version: number;
+  aggregate_type: string;
+  aggregate_id: string;
+  aggregate_version: number;
+  command_id: string | null;
+  payload: unknown;
+  trace_context: Record<string, string> | null;
+  occurred_at: Date;
+}
+
+const tracer = trace.getTracer('outbox-relay');
+
+/**
+ * Moves committed events from the outbox to their BullMQ queues. Each cycle claims a batch of
+ * unpublished rows with FOR UPDATE SKIP LOCKED (so several relays share the work without
+ * publishing a row twice at once), enqueues one job per route with the event id as job id,
+ * and marks the rows published in the same transaction. If Redis is down the transaction rolls
+ * back and the rows wait; if the process dies after enqueueing, the rows are claimed again and
+ * BullMQ's job id (plus idempotent consumers) absorbs the repeat.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private listener: pg.Client | undefined;
+  private wake: (() => void) | undefined;
+  /** Set by a NOTIFY that arrived while a cycle was running: the next sleep is skipped. */
+  private notified = false;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly queues: ReadonlyMap<QueueName, Queue>,
+    private readonly settings: RelaySettings,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.listen();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.poke();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** One claim-enqueue-mark cycle; returns how many events it published. */
+  async publishBatch(): Promise<number> {
+    return this.orm.em.fork().transactional(async (em) => {
+      const rows = await em.execute<OutboxRow[]>(
+        `select * from outbox_events where published_at is null order by position limit ? for update skip locked`,
+        [this.settings.batchSize],
+      );
+      if (!rows.length) return 0;
+      await withTimeout(Promise.all(rows.map((row) => this.publish(row))), this.settings.publishTimeoutMs);
+      await em.execute('update outbox_events set published_at = now() where id in (?)', [rows.map((row) => row.id)]);
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        this.notified = false;
+        const published = await this.publishBatch();
+        failures = 0;
+        if (published === this.settings.batchSize) continue;
+        await this.sleep(this.settings.pollIntervalMs);
+      } catch (error) {
+        failures += 1;
+        this.logger.warn('outbox relay cycle failed; events stay in the outbox', { error: String(error), failures });
+        await this.sleep(Math.min(this.settings.pollIntervalMs * 2 ** failures, 10_000));
+      }
+    }
+  }
+
+  /** Waits for a NOTIFY from a committing command, or the poll interval, whichever is first. */
+  private async sleep(ms: number): Promise<void> {
+    if (!this.running || this.notified) return;
+    const woken = new Promise<void>((resolve) => (this.wake = resolve));
+    const abort = new AbortController();
+    await Promise.race([woken, delay(ms, undefined, { signal: abort.signal }).catch(() => undefined)]);
+    abort.abort();
+    this.wake = undefined;
+  }
+
+  private async listen(): Promise<void> {
+    while (this.running) {
+      const client = new pg.Client({ connectionString: this.settings.databaseUrl });
+      try {
+        const closed = new Promise<void>((resolve) => {
+          client.on('error', () => resolve());
+          client.on('end', () => resolve());
+        });
+        await client.connect();
+        client.on('notification', () => this.poke());
+        await client.query(`listen ${OUTBOX_CHANNEL}`);
+        this.listener = client;
+        this.poke(); // anything committed while we were not listening
+        await closed;
+      } catch (error) {
+        this.logger.debug('outbox listener unavailable; relying on polling', { error: String(error) });
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      if (this.running) await delay(this.settings.pollIntervalMs);
+    }
+  }
+
+  private poke(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
+  private publish(row: OutboxRow): Promise<unknown> {
+    const event = toEnvelope(row);
+    return context.with(contextFromCarrier(row.trace_context), () =>
+      tracer.startActiveSpan(
+        `publish ${event.type}`,
+        { kind: SpanKind.PRODUCER, attributes: { 'event.id': event.id } },
+        async (span) => {
+          try {
+            return await Promise.all(routesOf(event.type).map((route) => this.enqueue(route, event)));
+          } finally {
+            span.end();
+          }
+        },
+      ),
+    );
+  }
+
+  private enqueue(route: Route, event: EventEnvelope): Promise<unknown> {
+    const queue = this.queues.get(route.queue);
+    if (!queue) throw new Error(`no queue ${route.queue} is open in the relay`);
+    return queue.add(event.type, event, { jobId: event.id, delay: this.delayFor(route, event) });
+  }
+
+  /** Delays count from when the event occurred, so relay lag never lengthens a timeout. */
+  private delayFor(route: Route, event: EventEnvelope): number {
+    if (!route.delayed) return 0;
+    const dueAt = new Date(event.occurredAt).getTime() + this.settings.orderPaymentTimeoutMs;
+    return Math.max(0, dueAt - this.clock.now().getTime());
+  }
+}
+
+/**
+ * Rejects when `work` takes longer than `ms`. A job whose add completes after the rollback is
+ * published again later under the same job id, which BullMQ deduplicates.
+ */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`publishing to Redis took longer than ${ms} ms; rolled back`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toEnvelope(row: OutboxRow): EventEnvelope {
+  return {
+    id: row.id,
+    position: String(row.position),
+    type: row.type,
+    schemaVersion: row.schema_version,
+    tenantId: row.tenant_id,
+    aggregateType: row.aggregate_type,
+    aggregateId: row.aggregate_id,
+    aggregateVersion: row.aggregate_version,
+    commandId: row.command_id,
+    occurredAt: new Date(row.occurred_at).toISOString(),
+    payload: row.payload,
+    traceContext: row.trace_context,
+  };
+}

@@ -1,0 +1,83 @@
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Services } from '../composition-root.js';
+import { WORKER_ROLE_NAMES, type WorkerRole } from '../platform/config.js';
+import { producerConnection } from '../platform/redis.js';
+import { startConsumer, type JobHandler } from './consumer.js';
+import { projectionsHandler } from './processes/projections.worker.js';
+import type { QueueName } from './queues.js';
+import { OutboxRelay } from './relay/outbox-relay.js';
+
+export interface RunningWorkers {
+  roles: WorkerRole[];
+  relay: OutboxRelay | undefined;
+  /** Redis answers (workers need it; the API does not). */
+  redisReachable(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** Which queue each consumer role drains, and with what handler. */
+function consumerRoles(services: Services): Partial<Record<WorkerRole, { queue: QueueName; handler: JobHandler }>> {
+  return {
+    projections: { queue: 'projections', handler: projectionsHandler(services.projector) },
+  };
+}
+
+export function resolveRoles(requested: readonly string[]): WorkerRole[] {
+  return requested.includes('all') ? [...WORKER_ROLE_NAMES] : (requested as WorkerRole[]);
+}
+
+/**
+ * Starts the requested roles in this process. `stop()` drains: the relay finishes its cycle,
+ * consumers finish their active jobs (BullMQ `close()` waits for them), then connections close.
+ */
+export function startWorkers(services: Services, requested: readonly string[]): RunningWorkers {
+  const roles = resolveRoles(requested);
+  const { config, logger } = services;
+  const settings = { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY };
+
+  const relay = roles.includes('relay')
+    ? new OutboxRelay(
+        services.orm,
+        services.queues,
+        {
+          databaseUrl: config.DATABASE_URL,
+          batchSize: config.RELAY_BATCH_SIZE,
+          pollIntervalMs: config.RELAY_POLL_INTERVAL,
+          orderPaymentTimeoutMs: config.ORDER_PAYMENT_TIMEOUT,
+          publishTimeoutMs: config.RELAY_PUBLISH_TIMEOUT,
+        },
+        services.clock,
+        logger,
+      )
+    : undefined;
+  relay?.start();
+
+  const available = consumerRoles(services);
+  const workers: Worker[] = roles.flatMap((role) => {
+    const consumer = available[role];
+    if (!consumer) return [];
+    return [startConsumer(consumer.queue, consumer.handler, services.deadLetterQueues.get(consumer.queue)!, settings, logger)];
+  });
+  logger.info('workers started', { roles });
+
+  const probe = new Redis({ ...producerConnection(config.REDIS_URL), lazyConnect: true });
+  probe.on('error', () => undefined);
+  return {
+    roles,
+    relay,
+    async redisReachable() {
+      try {
+        if (probe.status === 'wait' || probe.status === 'end') await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async stop() {
+      await Promise.all([relay?.stop(), ...workers.map((worker) => worker.close())]);
+      probe.disconnect();
+      logger.info('workers stopped', { roles });
+    },
+  };
+}

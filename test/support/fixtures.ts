@@ -1,0 +1,31 @@
+import type { Services } from '../../src/composition-root.js';
+import type { Principal, Role } from '../../src/policies/principal.js';
+
+export const principal = (id: string, tenantId: string, roles: Role[], extra: Partial<Principal> = {}): Principal => ({
+  id,
+  tenantId,
+  roles,
+  ...extra,
+});
+
+let skuCounter = 0;
+
+/** Creates a product through the real command path and returns its id. */
+export async function createProduct(
+  services: Services,
+  tenantId: string,
+  product: Partial<{ sku: string; name: string; priceCents: number; currency: string }> = {},
+): Promise<string> {
+  const accepted = await services.commands.createProduct.handle(principal('admin-1', tenantId, ['admin']), {
+    sku: product.sku ?? `SKU-${++skuCounter}-${Date.now()}`,
+    name: product.name ?? 'Test product',
+    priceCents: product.priceCents ?? 1000,
+    currency: product.currency ?? 'EUR',
+  });
+  return accepted.aggregateId;
+}
+
+/** Rows of a table, as plain objects (state assertions). */
+export function rows<T = Record<string, unknown>>(services: Services, sql: string, params: unknown[] = []): Promise<T[]> {
+  return services.orm.em.fork().execute<T[]>(sql, params);
+}

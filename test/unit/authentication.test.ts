@@ -1,0 +1,89 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import jwt from 'jsonwebtoken';
+import { createTokenVerifier } from '../../src/api/authentication.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { UnauthenticatedError } from '../../src/platform/errors.js';
+import { rsaKeyPair, signRaw } from '../support/tokens.js';
+
+const config = loadConfig({ JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'orders-api', JWT_SECRET: 's'.repeat(40) });
+const verify = createTokenVerifier(config);
+const claims = { sub: 'ada', tenant: 'acme', roles: ['customer', 'wizard'], iss: 'https://idp.test', aud: 'orders-api' };
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the token to be rejected');
+}
+
+describe('JWT authentication', () => {
+  it('When a token is valid, then the principal carries sub, tenant and the known roles only', async () => {
+    const principal = await verify(signRaw(config, { ...claims, exp: nowSeconds() + 60, name: 'Ada' }));
+    expect(principal).to.deep.equal({ id: 'ada', tenantId: 'acme', roles: ['customer'], name: 'Ada', email: undefined });
+  });
+
+  for (const missing of ['exp', 'iss', 'aud', 'sub', 'tenant', 'roles'] as const) {
+    it(`When the ${missing} claim is missing, then the token is refused`, async () => {
+      const { [missing]: _dropped, ...rest } = { ...claims, exp: nowSeconds() + 60 };
+      const error = await rejection(verify(signRaw(config, rest)));
+      expect(error).to.be.instanceOf(UnauthenticatedError);
+    });
+  }
+
+  it('When a token expired within the 30 s tolerance, then it is accepted; beyond it, refused', async () => {
+    await verify(signRaw(config, { ...claims, exp: nowSeconds() - 20 }));
+    expect(await rejection(verify(signRaw(config, { ...claims, exp: nowSeconds() - 40 })))).to.be.instanceOf(UnauthenticatedError);
+  });
+
+  it('When the issuer or audience is another, then the token is refused', async () => {
+    expect(await rejection(verify(signRaw(config, { ...claims, iss: 'https://evil', exp: nowSeconds() + 60 })))).to.be.instanceOf(UnauthenticatedError);
+    expect(await rejection(verify(signRaw(config, { ...claims, aud: 'other-api', exp: nowSeconds() + 60 })))).to.be.instanceOf(UnauthenticatedError);
+  });
+
+  it('When a token is unsigned (alg none) or signed with an algorithm not allowed, then it is refused', async () => {
+    const unsigned = jwt.sign({ ...claims, exp: nowSeconds() + 60 }, '', { algorithm: 'none' });
+    const hs512 = jwt.sign({ ...claims, exp: nowSeconds() + 60 }, 's'.repeat(40), { algorithm: 'HS512' });
+    expect(await rejection(verify(unsigned))).to.be.instanceOf(UnauthenticatedError);
+    expect(await rejection(verify(hs512))).to.be.instanceOf(UnauthenticatedError);
+  });
+
+  it('When the service verifies with an RSA public key, then RS256 tokens pass and HS256 tokens made with that key fail', async () => {
+    const keys = rsaKeyPair();
+    const rsaVerify = createTokenVerifier(loadConfig({ JWT_ISSUER: claims.iss, JWT_AUDIENCE: claims.aud, JWT_PUBLIC_KEY: keys.publicKeyPem }));
+    const good = jwt.sign({ ...claims, exp: nowSeconds() + 60 }, keys.privateKey, { algorithm: 'RS256' });
+    // The classic key-confusion attack: HMAC with the public key as the secret.
+    const confused = jwt.sign({ ...claims, exp: nowSeconds() + 60 }, Buffer.from(keys.publicKeyPem), { algorithm: 'HS256' });
+
+    expect((await rsaVerify(good)).id).to.equal('ada');
+    expect(await rejection(rsaVerify(confused))).to.be.instanceOf(UnauthenticatedError);
+  });
+
+  describe('with a JWKS endpoint', () => {
+    let server: Server;
+    let jwksUri: string;
+    const keys = rsaKeyPair();
+
+    before(async () => {
+      server = createServer((_request, response) => {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ keys: [{ ...keys.jwk, kid: 'k1', use: 'sig', alg: 'RS256' }] }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+    });
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('When a token names a key of the JWKS, then it verifies; an unknown kid is refused', async () => {
+      const jwksVerify = createTokenVerifier(loadConfig({ JWT_ISSUER: claims.iss, JWT_AUDIENCE: claims.aud, JWT_JWKS_URI: jwksUri }));
+      const signed = (kid: string) => jwt.sign({ ...claims, exp: nowSeconds() + 60 }, keys.privateKey, { algorithm: 'RS256', keyid: kid });
+
+      expect((await jwksVerify(signed('k1'))).tenantId).to.equal('acme');
+      expect(await rejection(jwksVerify(signed('k2')))).to.be.instanceOf(UnauthenticatedError);
+    });
+  });
+});

@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig, parseDuration } from '../../src/platform/config.js';
+
+describe('Configuration', () => {
+  it('When nothing is set, then local defaults work and the dev HS256 secret is used', () => {
+    const config = loadConfig({});
+    expect(config.PORT).to.equal(3000);
+    expect(config.jwt.algorithms).to.deep.equal(['HS256']);
+    expect(config.ORDER_PAYMENT_TIMEOUT).to.equal(15 * 60_000);
+  });
+
+  it('When variables are malformed, then loading fails naming each of them', () => {
+    const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', ORDER_PAYMENT_TIMEOUT: 'soon' });
+    expect(attempt).to.throw(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).to.include('PORT').and.include('DATABASE_URL').and.include('ORDER_PAYMENT_TIMEOUT');
+    }
+  });
+
+  it('When NODE_ENV is production, then an HS256 secret is refused and a key source is required', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).to.throw(ConfigError, /JWT_SECRET: HS256 shared secrets are refused/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_JWKS_URI: required in production/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json' }).jwt.algorithms).to.deep.equal(['RS256', 'ES256']);
+  });
+
+  it('When two key sources are set, then loading fails', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'y'.repeat(40), JWT_PUBLIC_KEY: 'pem' })).to.throw(ConfigError, /exactly one/);
+  });
+
+  it('When idempotency keys would be kept less than 24 h, then loading fails', () => {
+    expect(() => loadConfig({ IDEMPOTENCY_RETENTION: '1h' })).to.throw(ConfigError, /IDEMPOTENCY_RETENTION/);
+  });
+
+  it('When durations carry units, then they become milliseconds', () => {
+    expect([parseDuration('250ms'), parseDuration('30s'), parseDuration('15m'), parseDuration('2h'), parseDuration('1d'), parseDuration('40')]).to.deep.equal([
+      250, 30_000, 900_000, 7_200_000, 86_400_000, 40,
+    ]);
+  });
+});
