@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'src/api/generated/', 'test-results/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'src/api/generated/', 'test-results/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,6 +26,10 @@ export default tseslint.config(
     // The config schema, the telemetry bootstrap (standard OTEL_* variables), scripts and tests.
     files: ['src/platform/config.ts', 'src/platform/telemetry/**', 'src/workers/main.ts', 'scripts/**', 'test/**'],
     rules: { 'no-restricted-properties': 'off', 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   {
     files: ['src/local.ts'],

@@ -34,9 +34,12 @@ export async function startApiServer(services: Services, port: number): Promise<
       readiness.draining = true;
       await delay(config.SHUTDOWN_DELAY_MS);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets become idle as their last response ends; close each as it does.
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       const deadline = delay(config.SHUTDOWN_TIMEOUT_MS).then(() => server.closeAllConnections());
       await Promise.race([closed, deadline]);
+      clearInterval(sweeper);
       redis.disconnect();
     },
   };

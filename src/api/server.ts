@@ -17,3 +17,4 @@ exitOnSignals(
   config.SHUTDOWN_DELAY_MS + config.SHUTDOWN_TIMEOUT_MS,
   services.logger,
 );
+services.logger.info('API ready', { url: api.url });

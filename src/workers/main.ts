@@ -29,7 +29,6 @@ const health = await startHealthServer(
   },
   registry,
 );
-services.logger.info('worker health server listening', { port: health.port });
 
 exitOnSignals(
   async () => {
@@ -41,3 +40,4 @@ exitOnSignals(
   config.SHUTDOWN_TIMEOUT_MS,
   services.logger,
 );
+services.logger.info('worker ready', { roles: workers.roles, healthPort: health.port });

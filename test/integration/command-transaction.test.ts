@@ -18,12 +18,22 @@ describe('Command transaction (PostgreSQL)', () => {
     const accepted = await service.services.commands.placeOrder.handle(ada, { lines: [{ productId, quantity: 3 }] });
 
     const [order] = await rows(service.services, 'select * from orders where id = ?', [accepted.aggregateId]);
-    const events = await rows(service.services, 'select type, aggregate_id, command_id, published_at from outbox_events where command_id = ? order by position', [accepted.commandId]);
+    const events = await rows(
+      service.services,
+      'select type, aggregate_id, command_id, published_at from outbox_events where command_id = ? order by position',
+      [accepted.commandId],
+    );
     const [command] = await rows(service.services, 'select * from command_log where id = ?', [accepted.commandId]);
     expect(order).to.include({ tenant_id: 'acme', customer_id: 'ada', total_cents: 2100, status: 'placed' });
     expect(events.map((event) => event.type)).to.deep.equal(['CustomerProfileChanged', 'OrderPlaced']);
     expect(events.every((event) => event.published_at === null)).to.equal(true);
-    expect(command).to.include({ type: 'PlaceOrder', status: 'accepted', aggregate_type: 'Order', aggregate_id: accepted.aggregateId, principal_id: 'ada' });
+    expect(command).to.include({
+      type: 'PlaceOrder',
+      status: 'accepted',
+      aggregate_type: 'Order',
+      aggregate_id: accepted.aggregateId,
+      principal_id: 'ada',
+    });
   });
 
   it('When the transaction fails after the order was written, then order, outbox rows, command record and new customer all roll back', async () => {
@@ -32,11 +42,15 @@ describe('Command transaction (PostgreSQL)', () => {
     const before = await counts();
 
     const failure = await service.services.commands.placeOrder
-      .handle(newcomer, { lines: [{ productId, quantity: 1 }] }, {
-        beforeCommit: async () => {
-          throw new Error('simulated failure at commit time');
+      .handle(
+        newcomer,
+        { lines: [{ productId, quantity: 1 }] },
+        {
+          beforeCommit: async () => {
+            throw new Error('simulated failure at commit time');
+          },
         },
-      })
+      )
       .catch((error: Error) => error);
 
     expect(failure).to.be.instanceOf(Error).with.property('message', 'simulated failure at commit time');

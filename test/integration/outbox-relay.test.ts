@@ -43,7 +43,13 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     return new OutboxRelay(
       orm,
       queues,
-      { databaseUrl: config.DATABASE_URL, batchSize, pollIntervalMs: 1000, orderPaymentTimeoutMs: 60_000, publishTimeoutMs: 1000 },
+      {
+        databaseUrl: config.DATABASE_URL,
+        batchSize,
+        pollIntervalMs: 1000,
+        orderPaymentTimeoutMs: 60_000,
+        publishTimeoutMs: 1000,
+      },
       clock,
       logger,
     );
@@ -51,7 +57,8 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
 
   async function placeOrders(count: number): Promise<void> {
     const productId = await createProduct(service.services, 'acme');
-    for (let i = 0; i < count; i++) await service.services.commands.placeOrder.handle(ada, { lines: [{ productId, quantity: 1 }] });
+    for (let i = 0; i < count; i++)
+      await service.services.commands.placeOrder.handle(ada, { lines: [{ productId, quantity: 1 }] });
   }
 
   it('When two relays race over the same outbox, then every event reaches every route exactly once', async () => {
@@ -64,7 +71,10 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     };
     await Promise.all([drain(first), drain(second)]);
 
-    const events = await rows<{ id: string; type: string; published_at: string | null }>(service.services, 'select id, type, published_at from outbox_events');
+    const events = await rows<{ id: string; type: string; published_at: string | null }>(
+      service.services,
+      'select id, type, published_at from outbox_events',
+    );
     expect(events.every((event) => event.published_at !== null)).to.equal(true);
     expect([...adds.values()].every((count) => count === 1)).to.equal(true);
     const projectionJobs = await service.services.queues.get('projections')!.getJobs(['waiting']);
@@ -84,7 +94,9 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       await stopRedis(deadRedis);
       await placeOrders(2);
 
-      const failure = await relay(queues).publishBatch().catch((error: Error) => error);
+      const failure = await relay(queues)
+        .publishBatch()
+        .catch((error: Error) => error);
       expect(failure).to.be.instanceOf(Error);
       expect(await rows(service.services, 'select 1 from outbox_events where published_at is null')).to.have.length(4);
 
@@ -92,7 +104,10 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       try {
         // The producers reconnect on their own; the relay simply succeeds on a later cycle.
         let published = 0;
-        for (let attempt = 0; attempt < 20 && published === 0; attempt++) published = await relay(queues).publishBatch().catch(() => 0);
+        for (let attempt = 0; attempt < 20 && published === 0; attempt++)
+          published = await relay(queues)
+            .publishBatch()
+            .catch(() => 0);
         expect(published).to.equal(4);
         expect(await rows(service.services, 'select 1 from outbox_events where published_at is null')).to.have.length(0);
         expect(await queues.get('projections')!.getJobCountByTypes('waiting')).to.equal(4);
@@ -117,7 +132,9 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
 
     const events = await rows(service.services, 'select id from outbox_events');
 
-    const crash = await relay(queues).publishBatch().catch((error: Error) => error);
+    const crash = await relay(queues)
+      .publishBatch()
+      .catch((error: Error) => error);
     expect(crash).to.be.instanceOf(Error).with.property('message').that.includes('simulated crash');
     expect(await rows(service.services, 'select 1 from outbox_events where published_at is null')).to.have.length(events.length);
 
@@ -133,7 +150,10 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     await relay(service.services.queues).publishBatch();
 
     const [job] = await service.services.queues.get('order-expiry')!.getJobs(['delayed']);
-    const [event] = await rows<{ id: string; occurred_at: string }>(service.services, "select id, occurred_at from outbox_events where type = 'OrderPlaced'");
+    const [event] = await rows<{ id: string; occurred_at: string }>(
+      service.services,
+      "select id, occurred_at from outbox_events where type = 'OrderPlaced'",
+    );
     expect(job!.id).to.equal(event!.id);
     expect(job!.timestamp + job!.delay).to.be.closeTo(Date.parse(event!.occurred_at) + 60_000, 1_000);
   });
@@ -145,7 +165,8 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       await placeOrders(1);
       const started = Date.now();
       const projections = service.services.queues.get('projections')!;
-      while ((await projections.getJobCountByTypes('waiting')) < 3 && Date.now() - started < 900) await new Promise((r) => setTimeout(r, 5));
+      while ((await projections.getJobCountByTypes('waiting')) < 3 && Date.now() - started < 900)
+        await new Promise((r) => setTimeout(r, 5));
       // The relay polls every 1000 ms here; anything faster was woken by the NOTIFY.
       expect(Date.now() - started).to.be.below(900);
     } finally {
@@ -155,9 +176,13 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
 });
 
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   child.on('error', (error) => {
     throw new Error(`redis-server is needed for outage tests: ${error.message}`);
   });

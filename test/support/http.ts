@@ -19,11 +19,19 @@ export async function http<T = any>(
   });
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
-  return { status: response.status, headers: response.headers, body: (type.includes('json') && text ? JSON.parse(text) : text) as T };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (type.includes('json') && text ? JSON.parse(text) : text) as T,
+  };
 }
 
 /** Polls `probe` until it returns a value (bounded); for state that arrives asynchronously. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
     const value = await probe();

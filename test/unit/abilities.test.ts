@@ -14,11 +14,19 @@ describe('Abilities', () => {
   const operator = defineAbilityFor(principal('otto', 'acme', ['operator']));
 
   it('When a customer reads orders, then only their own in their tenant are visible', () => {
-    expect([ownOrder, othersOrder, foreignOrder].map((order) => allows(ada, 'read', 'Order', order))).to.deep.equal([true, false, false]);
+    expect([ownOrder, othersOrder, foreignOrder].map((order) => allows(ada, 'read', 'Order', order))).to.deep.equal([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('When staff read orders, then every order of their tenant and none of another is visible', () => {
-    expect([ownOrder, othersOrder, foreignOrder].map((order) => allows(staff, 'read', 'Order', order))).to.deep.equal([true, true, false]);
+    expect([ownOrder, othersOrder, foreignOrder].map((order) => allows(staff, 'read', 'Order', order))).to.deep.equal([
+      true,
+      true,
+      false,
+    ]);
   });
 
   it('When a customer reads an order, then staff-only fields are not readable; staff and admin can read them', () => {

@@ -37,12 +37,18 @@ describe('JWT authentication', () => {
 
   it('When a token expired within the 30 s tolerance, then it is accepted; beyond it, refused', async () => {
     await verify(signRaw(config, { ...claims, exp: nowSeconds() - 20 }));
-    expect(await rejection(verify(signRaw(config, { ...claims, exp: nowSeconds() - 40 })))).to.be.instanceOf(UnauthenticatedError);
+    expect(await rejection(verify(signRaw(config, { ...claims, exp: nowSeconds() - 40 })))).to.be.instanceOf(
+      UnauthenticatedError,
+    );
   });
 
   it('When the issuer or audience is another, then the token is refused', async () => {
-    expect(await rejection(verify(signRaw(config, { ...claims, iss: 'https://evil', exp: nowSeconds() + 60 })))).to.be.instanceOf(UnauthenticatedError);
-    expect(await rejection(verify(signRaw(config, { ...claims, aud: 'other-api', exp: nowSeconds() + 60 })))).to.be.instanceOf(UnauthenticatedError);
+    expect(await rejection(verify(signRaw(config, { ...claims, iss: 'https://evil', exp: nowSeconds() + 60 })))).to.be.instanceOf(
+      UnauthenticatedError,
+    );
+    expect(await rejection(verify(signRaw(config, { ...claims, aud: 'other-api', exp: nowSeconds() + 60 })))).to.be.instanceOf(
+      UnauthenticatedError,
+    );
   });
 
   it('When a token is unsigned (alg none) or signed with an algorithm not allowed, then it is refused', async () => {
@@ -54,7 +60,9 @@ describe('JWT authentication', () => {
 
   it('When the service verifies with an RSA public key, then RS256 tokens pass and HS256 tokens made with that key fail', async () => {
     const keys = rsaKeyPair();
-    const rsaVerify = createTokenVerifier(loadConfig({ JWT_ISSUER: claims.iss, JWT_AUDIENCE: claims.aud, JWT_PUBLIC_KEY: keys.publicKeyPem }));
+    const rsaVerify = createTokenVerifier(
+      loadConfig({ JWT_ISSUER: claims.iss, JWT_AUDIENCE: claims.aud, JWT_PUBLIC_KEY: keys.publicKeyPem }),
+    );
     const good = jwt.sign({ ...claims, exp: nowSeconds() + 60 }, keys.privateKey, { algorithm: 'RS256' });
     // The classic key-confusion attack: HMAC with the public key as the secret.
     const confused = jwt.sign({ ...claims, exp: nowSeconds() + 60 }, Buffer.from(keys.publicKeyPem), { algorithm: 'HS256' });
@@ -79,8 +87,11 @@ describe('JWT authentication', () => {
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     it('When a token names a key of the JWKS, then it verifies; an unknown kid is refused', async () => {
-      const jwksVerify = createTokenVerifier(loadConfig({ JWT_ISSUER: claims.iss, JWT_AUDIENCE: claims.aud, JWT_JWKS_URI: jwksUri }));
-      const signed = (kid: string) => jwt.sign({ ...claims, exp: nowSeconds() + 60 }, keys.privateKey, { algorithm: 'RS256', keyid: kid });
+      const jwksVerify = createTokenVerifier(
+        loadConfig({ JWT_ISSUER: claims.iss, JWT_AUDIENCE: claims.aud, JWT_JWKS_URI: jwksUri }),
+      );
+      const signed = (kid: string) =>
+        jwt.sign({ ...claims, exp: nowSeconds() + 60 }, keys.privateKey, { algorithm: 'RS256', keyid: kid });
 
       expect((await jwksVerify(signed('k1'))).tenantId).to.equal('acme');
       expect(await rejection(jwksVerify(signed('k2')))).to.be.instanceOf(UnauthenticatedError);

@@ -21,9 +21,15 @@ describe('Configuration', () => {
   });
 
   it('When NODE_ENV is production, then an HS256 secret is refused and a key source is required', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).to.throw(ConfigError, /JWT_SECRET: HS256 shared secrets are refused/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })).to.throw(
+      ConfigError,
+      /JWT_SECRET: HS256 shared secrets are refused/,
+    );
     expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_JWKS_URI: required in production/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json' }).jwt.algorithms).to.deep.equal(['RS256', 'ES256']);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json' }).jwt.algorithms).to.deep.equal([
+      'RS256',
+      'ES256',
+    ]);
   });
 
   it('When two key sources are set, then loading fails', () => {
@@ -35,8 +41,13 @@ describe('Configuration', () => {
   });
 
   it('When durations carry units, then they become milliseconds', () => {
-    expect([parseDuration('250ms'), parseDuration('30s'), parseDuration('15m'), parseDuration('2h'), parseDuration('1d'), parseDuration('40')]).to.deep.equal([
-      250, 30_000, 900_000, 7_200_000, 86_400_000, 40,
-    ]);
+    expect([
+      parseDuration('250ms'),
+      parseDuration('30s'),
+      parseDuration('15m'),
+      parseDuration('2h'),
+      parseDuration('1d'),
+      parseDuration('40'),
+    ]).to.deep.equal([250, 30_000, 900_000, 7_200_000, 86_400_000, 40]);
   });
 });
