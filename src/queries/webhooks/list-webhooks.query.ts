@@ -1,0 +1,53 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import { ForbiddenError, ValidationError } from '../../platform/errors.js';
+import { isUuid } from '../../platform/ids.js';
+import { accessFilter } from '../../policies/abilities.js';
+import type { Principal } from '../../policies/principal.js';
+import { decodeCursor, encodeCursor } from '../shared/keyset.js';
+import type { Reader } from '../shared/read-context.js';
+import type { WebhookDto, WebhookListDto } from './webhook.dto.js';
+import { WebhookListing } from './webhook-listing.entity.js';
+
+export interface ListWebhooks {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/**
+ * The webhook subscriptions the caller may see (an admin: their tenant's), newest first, a keyset
+ * page at a time. Roles that may see none are refused rather than shown an empty list.
+ */
+export class ListWebhooksQuery {
+  constructor(private readonly reader: Reader) {}
+
+  async handle(principal: Principal, query: ListWebhooks): Promise<WebhookListDto> {
+    const { em, ability } = await this.reader.open(principal, null);
+    const visible = accessFilter<WebhookListing>(ability, 'read', 'Webhook');
+    if (!visible) throw new ForbiddenError('list', "tenant's webhooks");
+
+    const rows = await em.find(
+      WebhookListing,
+      { $and: [visible, afterCursor(query.cursor)] },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.limit + 1 },
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > query.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null;
+    return { items: page.map(toWebhookDto), nextCursor };
+  }
+}
+
+/** Rows strictly after the cursor's (createdAt, id), newest first. */
+function afterCursor(cursor: string | undefined): FilterQuery<WebhookListing> {
+  if (!cursor) return {};
+  const [createdAtText, id] = decodeCursor(cursor, 2);
+  const createdAt = new Date(String(createdAtText));
+  if (Number.isNaN(createdAt.getTime()) || !isUuid(String(id))) {
+    throw new ValidationError([{ field: 'cursor', message: 'is not a cursor returned by this endpoint' }]);
+  }
+  return { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: String(id) } }] };
+}
+
+function toWebhookDto(row: WebhookListing): WebhookDto {
+  return { id: row.id, url: row.url, eventTypes: row.eventTypes, createdAt: row.createdAt.toISOString() };
+}
