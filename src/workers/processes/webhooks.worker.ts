@@ -1,0 +1,58 @@
+import type { Job, Queue } from 'bullmq';
+import { WebhookSubscription } from '../../commands/webhooks/webhook-subscription.entity.js';
+import { WebhookTargetPolicy } from '../../commands/webhooks/webhook-target.js';
+import type { Services } from '../../composition-root.js';
+import type { DomainEvent } from '../../events/index.js';
+import type { Orm } from '../../platform/db/orm.js';
+import type { JobHandler } from '../consumer.js';
+import { eventFromJob } from '../job-envelope.js';
+import { DELIVER_WEBHOOK, webhookDelivery, webhookPayloadOf, type WebhookDelivery } from './webhook-delivery.js';
+
+/**
+ * The webhooks queue carries two kinds of jobs: every domain event (from the relay), which fans
+ * out into one delivery job per subscription to its type, and those deliveries.
+ */
+export function webhooksHandler(services: Services): JobHandler {
+  const { orm, config, clock } = services;
+  const policy = new WebhookTargetPolicy(config.WEBHOOK_ALLOWED_HOSTS);
+  const fanOut = webhookFanOut(orm, services.queues.get('webhooks')!, config.WEBHOOK_RETRY_DELAY);
+  const deliver = webhookDelivery(orm, policy, clock, {
+    timeoutMs: config.WEBHOOK_TIMEOUT,
+    userAgent: `${config.SERVICE_NAME}-webhooks`,
+  });
+  return (job) => (job.name === DELIVER_WEBHOOK ? deliver(job) : fanOut(job));
+}
+
+/**
+ * One delivery job per subscription of the event's tenant and type. Job ids are derived from the
+ * event and the subscription, so a redelivered event adds nothing BullMQ still holds: receivers
+ * get each event at least once, and a second time only in the rare cases at-least-once allows.
+ */
+export function webhookFanOut(orm: Orm, deliveries: Queue, retryDelayMs: number) {
+  return async (job: Job): Promise<{ deliveries: number }> => {
+    const event = eventFromJob(job.data);
+    const subscriptions = await subscriptionsTo(orm, event);
+    await deliveries.addBulk(
+      subscriptions.map((subscription) => ({
+        name: DELIVER_WEBHOOK,
+        data: { subscriptionId: subscription.id, payload: webhookPayloadOf(event) } satisfies WebhookDelivery,
+        opts: { jobId: deliveryJobId(event.id, subscription.id), backoff: { type: 'exponential', delay: retryDelayMs } },
+      })),
+    );
+    return { deliveries: subscriptions.length };
+  };
+}
+
+/** BullMQ job ids may not contain ':'. */
+export const deliveryJobId = (eventId: string, subscriptionId: string): string => `${eventId}.${subscriptionId}`;
+
+/** Subscriptions made after the event occurred do not receive it (not even on a redelivery). */
+function subscriptionsTo(orm: Orm, event: DomainEvent): Promise<{ id: string }[]> {
+  const em = orm.em.fork();
+  const subscribed = { tenantId: event.tenantId, eventTypes: { $contains: [event.type] } };
+  return em.find(
+    WebhookSubscription,
+    { ...subscribed, createdAt: { $lte: new Date(event.occurredAt) } },
+    { fields: ['id'], orderBy: { id: 'asc' } },
+  );
+}
