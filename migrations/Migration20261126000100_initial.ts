@@ -150,23 +150,35 @@ export class Migration20261126000100_initial extends Migration {
       create index order_view_tenant_placed on order_view (tenant_id, placed_at desc, id desc);
       create index order_view_tenant_customer on order_view (tenant_id, customer_id, placed_at desc, id desc);
 
+      -- Adds two {key: number} objects key by key; counting projections merge deltas with it.
+      create function jsonb_sum(a jsonb, b jsonb) returns jsonb language sql immutable as $$
+        select coalesce(jsonb_object_agg(key, total), '{}'::jsonb)
+        from (select key, sum(value::numeric) as total
+                from (select * from jsonb_each_text(a) union all select * from jsonb_each_text(b)) pairs
+               group by key) sums
+      $$;
+
       create table customer_summary (
         tenant_id text not null,
         customer_id text not null,
         orders_count integer not null default 0,
         count_by_status jsonb not null default '{}'::jsonb,
-        lifetime_value_cents bigint not null default 0,
+        -- per currency: {"EUR": 1250}; paid totals minus refunds
+        lifetime_value jsonb not null default '{}'::jsonb,
         last_order_id uuid,
         last_order_at timestamptz,
         primary key (tenant_id, customer_id)
       );
 
+      -- Paid orders by the UTC day of payment; refunds by the UTC day of the refund.
       create table daily_sales (
         tenant_id text not null,
         day date not null,
         currency char(3) not null,
         orders_count integer not null default 0,
         revenue_cents bigint not null default 0,
+        refunds_count integer not null default 0,
+        refunded_cents bigint not null default 0,
         primary key (tenant_id, day, currency)
       );
 
@@ -190,6 +202,7 @@ export class Migration20261126000100_initial extends Migration {
       drop table if exists product_catalog, daily_sales, customer_summary, order_view, customer_profile_view,
         processed_events, idempotency_keys, command_log, outbox_events, webhook_subscriptions, orders,
         customers, products;
+      drop function if exists jsonb_sum(jsonb, jsonb);
     `);
   }
 }

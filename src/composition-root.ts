@@ -1,19 +1,33 @@
 import type { Queue } from 'bullmq';
 import { commandEntities, createCommands, type Commands } from './commands/index.js';
+import { CommandFailures } from './commands/shared/command-failures.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { connectOrm, type Orm } from './platform/db/orm.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { Metrics } from './platform/metrics.js';
 import { openQueue } from './platform/queues.js';
-import { createProjector, createQueries, queryEntities, type Queries } from './queries/index.js';
+import { observeSystem } from './workers/observed-state.js';
+import { ProjectionRebuilds } from './workers/projection-rebuilds.js';
+import { QueueOperations } from './workers/queue-operations.js';
+import { ProjectionRebuilder } from './queries/shared/projection-rebuilder.js';
+import { producerConnection } from './platform/redis.js';
+import { Redis } from 'ioredis';
+import { createReadSide, queryEntities, type Queries } from './queries/index.js';
+import type { Projections } from './queries/projections.js';
 import type { Projector } from './queries/shared/projector.js';
 import { QUEUE_NAMES, deadLetterQueueOf, jobOptionsFor, type QueueName } from './workers/queues.js';
 import type { DeadLetter } from './workers/consumer.js';
+import { FakePaymentGateway } from './workers/payments/fake-payment-gateway.js';
+import type { PaymentGateway } from './workers/payments/payment-gateway.js';
 
 /** Adapters a test (or another deployment) may swap; everything else is built from config. */
 export interface Overrides {
+  /** The `process` label of this process's metrics: `api`, `worker:relay+projections`, `local`. */
+  processName?: string;
   clock?: Clock;
   logger?: Logger;
+  paymentGateway?: PaymentGateway;
 }
 
 export interface Services {
@@ -23,7 +37,15 @@ export interface Services {
   orm: Orm;
   commands: Commands;
   queries: Queries;
+  projections: Projections;
   projector: Projector;
+  /** A fail-fast Redis client for caches and rate limits (never needed by the write path). */
+  redis: Redis;
+  paymentGateway: PaymentGateway;
+  commandFailures: CommandFailures;
+  metrics: Metrics;
+  queueOperations: QueueOperations;
+  rebuilds: ProjectionRebuilds;
   queues: ReadonlyMap<QueueName, Queue>;
   deadLetterQueues: ReadonlyMap<QueueName, Queue<DeadLetter>>;
   close(): Promise<void>;
@@ -45,28 +67,61 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
   });
   const queueSettings = { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX };
-  const attempts = { payments: config.PAYMENT_ATTEMPTS, webhooks: config.WEBHOOK_ATTEMPTS };
+  const attempts = {
+    payments: config.PAYMENT_ATTEMPTS,
+    webhooks: config.WEBHOOK_ATTEMPTS,
+    projections: config.PROJECTION_ATTEMPTS,
+  };
   const queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, queueSettings, jobOptionsFor(name, attempts))]));
   const deadLetterQueues = new Map(
     QUEUE_NAMES.map((name) => [name, openQueue<DeadLetter>(deadLetterQueueOf(name), queueSettings)]),
   );
+  const redis = new Redis(producerConnection(config.REDIS_URL));
+  redis.on('error', (error) => logger.debug('redis connection problem', { error: error.message }));
+  const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' });
+  const readSide = createReadSide(orm, redis, {
+    consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,
+    cachePrefix: config.QUEUE_PREFIX,
+  });
   for (const queue of [...queues.values(), ...deadLetterQueues.values()]) {
     queue.on('error', (error) => logger.debug('queue connection problem', { queue: queue.name, error: error.message }));
   }
 
+  observeSystem(metrics, { orm, redis, queues, deadLetterQueues });
   return {
     config,
     logger,
     clock,
     orm,
-    commands: createCommands(orm, clock),
-    queries: createQueries(orm, { consistencyWaitMs: config.CONSISTENCY_WAIT_MAX }),
-    projector: createProjector(orm),
+    commands: createCommands(orm, clock, {
+      idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION,
+      webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+    }),
+    ...readSide,
+    redis,
+    commandFailures: new CommandFailures(orm),
+    metrics,
+    queueOperations: new QueueOperations(queues, deadLetterQueues, redis),
+    rebuilds: new ProjectionRebuilds(
+      new ProjectionRebuilder(orm, readSide.projector),
+      readSide.projections,
+      redis,
+      config.QUEUE_PREFIX,
+      logger,
+    ),
+    paymentGateway:
+      overrides.paymentGateway ??
+      new FakePaymentGateway({
+        latencyMs: config.PAYMENT_LATENCY,
+        declineAboveCents: config.PAYMENT_DECLINE_ABOVE_CENTS,
+        failureRate: config.PAYMENT_FAILURE_RATE,
+      }),
     queues,
     deadLetterQueues,
     async close() {
       // allSettled: closing must not fail (or hang shutdown) because Redis is down.
       await Promise.allSettled([...queues.values(), ...deadLetterQueues.values()].map((queue) => queue.close()));
+      redis.disconnect();
       await orm.close(true);
     },
   };

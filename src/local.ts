@@ -16,7 +16,7 @@ import { startWorkers } from './workers/worker-process.js';
 const { values } = parseArgs({ options: { seed: { type: 'boolean', default: false } } });
 const config = loadConfig();
 await ensureDatabaseExists(config.DATABASE_URL);
-const services = await compose(config);
+const services = await compose(config, { processName: 'local' });
 await migrateUp(services.orm);
 await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
 

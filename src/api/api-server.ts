@@ -1,9 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import type { Services } from '../composition-root.js';
-import { producerConnection } from '../platform/redis.js';
 import { createApp } from './app.js';
 
 export interface RunningApi {
@@ -17,10 +15,7 @@ export interface RunningApi {
 export async function startApiServer(services: Services, port: number): Promise<RunningApi> {
   const { config } = services;
   const readiness = { draining: false };
-  const redis = new Redis({ ...producerConnection(config.REDIS_URL), lazyConnect: false });
-  redis.on('error', () => undefined); // reported by /health/ready; the API keeps serving without Redis
-
-  const app = createApp({ services, readiness, redis });
+  const app = createApp({ services, readiness });
   const server = app.listen(port);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.keepAliveTimeout = 65_000; // longer than typical load-balancer idle timeouts
@@ -40,7 +35,6 @@ export async function startApiServer(services: Services, port: number): Promise<
       const deadline = delay(config.SHUTDOWN_TIMEOUT_MS).then(() => server.closeAllConnections());
       await Promise.race([closed, deadline]);
       clearInterval(sweeper);
-      redis.disconnect();
     },
   };
 }

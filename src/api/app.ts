@@ -1,12 +1,12 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import type { Redis } from 'ioredis';
 import swaggerUi from 'swagger-ui-express';
 import type { Services } from '../composition-root.js';
 import { authenticate, createTokenVerifier } from './authentication.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { rateLimit } from './rate-limit.js';
+import { observeRequests } from './observe-requests.js';
 import { requestContext } from './request-context.js';
 import { RegisterRoutes } from './generated/routes.js';
 import openApiDocument from './generated/swagger.json' with { type: 'json' };
@@ -14,13 +14,11 @@ import openApiDocument from './generated/swagger.json' with { type: 'json' };
 export interface ApiDependencies {
   services: Services;
   readiness: Readiness;
-  /** A fail-fast Redis client for rate limits and health reports. */
-  redis: Redis;
 }
 
 /** The Express application: platform routes, then /v1 (authenticated, rate limited, validated by tsoa). */
-export function createApp({ services, readiness, redis }: ApiDependencies): Express {
-  const { config, logger } = services;
+export function createApp({ services, readiness }: ApiDependencies): Express {
+  const { config, logger, redis } = services;
   const app = express();
   app.locals.services = services;
   app.set('etag', 'strong');
@@ -28,6 +26,10 @@ export function createApp({ services, readiness, redis }: ApiDependencies): Expr
   app.disable('x-powered-by');
 
   app.use(requestContext);
+  app.use(observeRequests(services.metrics, logger));
+  app.get('/metrics', async (_request, response) => {
+    response.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
+  });
   app.use(
     healthRoutes(
       services,

@@ -47,7 +47,8 @@ export const problemType = (code: string): string => `/problems/${code}`;
 export function problemOf(error: unknown): Problem {
   if (error instanceof AppError) {
     const status = STATUS[error.kind];
-    return { type: problemType(error.code), title: TITLES[status]!, status, detail: error.detail, ...error.extensions };
+    // Extensions first: a domain field can never overwrite a standard member such as `status`.
+    return { ...error.extensions, type: problemType(error.code), title: TITLES[status]!, status, detail: error.detail };
   }
   if (error instanceof ValidateError) {
     const errors = Object.entries(error.fields).map(([field, problem]) => ({

@@ -6,7 +6,7 @@ import { exitOnSignals } from '../platform/shutdown.js';
 import { startApiServer } from './api-server.js';
 
 const config = loadConfig();
-const services = await compose(config);
+const services = await compose(config, { processName: 'api' });
 await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
 const api = await startApiServer(services, config.PORT);
 exitOnSignals(

@@ -65,9 +65,13 @@ const schema = z
 
     WEBHOOK_TIMEOUT: durationMs.default(parseDuration('5s')),
     WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).default(8),
+    /** Wait before the first retry of a failed delivery; each further retry waits twice as long. */
+    WEBHOOK_RETRY_DELAY: durationMs.default(parseDuration('1s')),
     /** Hosts a webhook may target even though they resolve to private or loopback ranges. */
     WEBHOOK_ALLOWED_HOSTS: csv.default([]),
 
+    /** Attempts of a projection job before it is dead-lettered (backoff starts at 250 ms). */
+    PROJECTION_ATTEMPTS: z.coerce.number().int().min(1).default(8),
     WORKER_ROLES: csv.pipe(z.array(z.enum([...WORKER_ROLE_NAMES, 'all'])).min(1)).default(['all']),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
     /** Relay wake-up poll, in case a NOTIFY is missed. */

@@ -1,9 +1,72 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** One Prometheus registry per process, with Node's runtime metrics (event loop, heap, GC). */
-export function createMetricsRegistry(labels: Record<string, string>): Registry {
-  const registry = new Registry();
-  registry.setDefaultLabels(labels);
-  collectDefaultMetrics({ register: registry });
-  return registry;
+/**
+ * The service's Prometheus instruments, one registry per process. Names follow Prometheus
+ * conventions (units in the name, `_total` for counters); labels stay bounded: route templates,
+ * queue and projection names, never ids or raw paths. ops/grafana and ops/prometheus use them.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'http_server_requests_total',
+    help: 'HTTP requests by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'HTTP request duration by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly jobsCompleted = this.jobCounter('cqrs_jobs_completed_total', 'Jobs completed');
+  readonly jobsFailed = this.jobCounter('cqrs_jobs_failed_total', 'Job attempts that failed');
+  readonly jobsRetried = this.jobCounter('cqrs_jobs_retried_total', 'Failed job attempts that will be retried');
+  readonly jobsDeadLettered = this.jobCounter('cqrs_jobs_dead_lettered_total', 'Jobs moved to their dead-letter queue');
+  readonly jobDuration = new Histogram({
+    name: 'cqrs_job_duration_seconds',
+    help: 'Job processing time by queue and outcome',
+    labelNames: ['queue', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly projectionLag = new Gauge({
+    name: 'cqrs_projection_lag_seconds',
+    help: 'Age of the newest event a projection applied, at the time it applied it',
+    labelNames: ['projection'],
+    registers: [this.registry],
+  });
+  readonly projectionEvents = new Counter({
+    name: 'cqrs_projection_events_applied_total',
+    help: 'Events applied by each projection (redeliveries excluded)',
+    labelNames: ['projection'],
+    registers: [this.registry],
+  });
+
+  constructor(labels: { service: string; process: string }) {
+    this.registry.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A gauge whose value is read from the world at scrape time. */
+  gaugeAtScrape(name: string, help: string, labelNames: string[], collect: (gauge: Gauge) => Promise<void>): Gauge {
+    return new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        await collect(this).catch(() => undefined);
+      },
+    });
+  }
+
+  private jobCounter(name: string, help: string): Counter {
+    return new Counter({ name, help, labelNames: ['queue'], registers: [this.registry] });
+  }
 }

@@ -99,7 +99,10 @@ export function authorize(ability: AppAbility, action: Action, type: SubjectType
   if (!allows(ability, action, type, object)) throw new ForbiddenError(action, type.toLowerCase());
 }
 
-/** For creations: there is no object yet, only the attributes it would have. */
-export function authorizeCreate(ability: AppAbility, type: SubjectType, attributes: object): void {
-  if (!allows(ability, 'create', type, attributes)) throw new ForbiddenError('create', type.toLowerCase());
+/**
+ * For actions with nothing to look up (a creation, the caller's own profile): the attributes the
+ * object has or would have decide between allowed and forbidden.
+ */
+export function authorizeAttributes(ability: AppAbility, action: Action, type: SubjectType, attributes: object): void {
+  if (!allows(ability, action, type, attributes)) throw new ForbiddenError(action, type.toLowerCase());
 }

@@ -1,33 +1,57 @@
+import type { Redis } from 'ioredis';
 import type { Orm } from '../platform/db/orm.js';
 import { GetCommandStatusQuery } from './command-status/get-command-status.query.js';
+import { GetCustomerSummaryQuery } from './customer-summary/get-customer-summary.query.js';
+import { GetDailySalesQuery } from './daily-sales/get-daily-sales.query.js';
 import { GetOrderQuery } from './order-view/get-order.query.js';
 import { ListOrdersQuery } from './order-view/list-orders.query.js';
 import { OrderViewSchema } from './order-view/order-view.entity.js';
-import { projections } from './projections.js';
+import { ListProductsQuery } from './product-catalog/list-products.query.js';
+import { ProductCatalogCache } from './product-catalog/product-catalog.cache.js';
+import { ProductCatalogViewSchema } from './product-catalog/product-catalog.entity.js';
+import { createProjections, type Projections } from './projections.js';
+import type { Projection } from './shared/projection.js';
 import { Projector } from './shared/projector.js';
 import { Reader } from './shared/read-context.js';
-
-export { projections };
+import { ListWebhooksQuery } from './webhooks/list-webhooks.query.js';
+import { WebhookListingSchema } from './webhooks/webhook-listing.entity.js';
 
 /** The read side's entities, registered with MikroORM by the composition root. */
-export const queryEntities = [OrderViewSchema];
+export const queryEntities = [OrderViewSchema, ProductCatalogViewSchema, WebhookListingSchema];
 
 /** Every use case that reads: the table of contents of the read side. */
 export interface Queries {
   getOrder: GetOrderQuery;
   listOrders: ListOrdersQuery;
+  listProducts: ListProductsQuery;
+  getCustomerSummary: GetCustomerSummaryQuery;
+  getDailySales: GetDailySalesQuery;
+  listWebhooks: ListWebhooksQuery;
   getCommandStatus: GetCommandStatusQuery;
 }
 
-export function createQueries(orm: Orm, settings: { consistencyWaitMs: number }): Queries {
-  const reader = new Reader(orm, settings.consistencyWaitMs);
-  return {
-    getOrder: new GetOrderQuery(reader),
-    listOrders: new ListOrdersQuery(reader),
-    getCommandStatus: new GetCommandStatusQuery(reader, projections),
-  };
+export interface ReadSide {
+  queries: Queries;
+  projections: Projections;
+  projector: Projector;
 }
 
-export function createProjector(orm: Orm): Projector {
-  return new Projector(orm, projections);
+export function createReadSide(orm: Orm, redis: Redis, settings: { consistencyWaitMs: number; cachePrefix: string }): ReadSide {
+  const reader = new Reader(orm, settings.consistencyWaitMs);
+  const catalogCache = new ProductCatalogCache(redis, settings.cachePrefix);
+  const projections = createProjections(catalogCache);
+  const all: Projection[] = Object.values(projections);
+  return {
+    projections,
+    projector: new Projector(orm, all),
+    queries: {
+      getOrder: new GetOrderQuery(reader),
+      listOrders: new ListOrdersQuery(reader),
+      listProducts: new ListProductsQuery(reader, catalogCache, projections.productCatalog),
+      getCustomerSummary: new GetCustomerSummaryQuery(reader, projections.customerSummary),
+      getDailySales: new GetDailySalesQuery(reader, projections.dailySales),
+      listWebhooks: new ListWebhooksQuery(reader),
+      getCommandStatus: new GetCommandStatusQuery(reader, all),
+    },
+  };
 }

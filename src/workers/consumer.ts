@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
 import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../platform/metrics.js';
 import { withLogContext } from '../platform/logger.js';
 import { openWorker, type QueueSettings } from '../platform/queues.js';
 import type { QueueName } from './queues.js';
@@ -8,6 +9,9 @@ export type JobHandler = (job: Job) => Promise<unknown>;
 
 export interface ConsumerSettings extends QueueSettings {
   concurrency: number;
+  metrics: Metrics;
+  /** Called once a job is dead-lettered (for example to mark its command failed). */
+  onDeadLetter?: (job: Job, error: Error) => Promise<void>;
 }
 
 export interface DeadLetter {
@@ -32,18 +36,30 @@ export function startConsumer(
   settings: ConsumerSettings,
   logger: Logger,
 ): Worker {
+  const { metrics } = settings;
   const process = async (job: Job) => {
+    const stopTimer = metrics.jobDuration.startTimer({ queue });
     try {
-      return await handler(job);
+      const result = await handler(job);
+      metrics.jobsCompleted.inc({ queue });
+      const seconds = stopTimer({ outcome: 'completed' });
+      logger.info('job completed', { durationMs: Math.round(seconds * 1000) });
+      return result;
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
+      metrics.jobsFailed.inc({ queue });
+      stopTimer({ outcome: 'failed' });
       if (isLastAttempt(job, failure)) await deadLetter(job, failure);
-      else logger.warn('job failed; will retry', { attempt: job.attemptsMade + 1, error: failure.message });
+      else {
+        metrics.jobsRetried.inc({ queue });
+        logger.warn('job failed; will retry', { attempt: job.attemptsMade + 1, error: failure.message });
+      }
       throw failure;
     }
   };
   const deadLetter = async (job: Job, error: Error) => {
     logger.error('job dead-lettered', { error: error.message });
+    metrics.jobsDeadLettered.inc({ queue });
     // Dead-lettered before the job is marked failed: a crash in between retries the job, and
     // the job id keeps the dead letter single.
     await deadLetters
@@ -51,6 +67,9 @@ export function startConsumer(
       .catch((cause: unknown) =>
         logger.error('could not dead-letter; the job stays failed in its queue', { error: String(cause) }),
       );
+    await settings
+      .onDeadLetter?.(job, error)
+      .catch((cause: unknown) => logger.error('dead-letter hook failed', { error: String(cause) }));
   };
 
   const worker = openWorker(

@@ -6,19 +6,17 @@ import { parseArgs } from 'node:util';
 import { compose } from '../composition-root.js';
 import { loadConfig } from '../platform/config.js';
 import { startHealthServer } from '../platform/health-server.js';
-import { createMetricsRegistry } from '../platform/metrics.js';
 import { checkEvictionPolicy } from '../platform/redis.js';
 import { exitOnSignals } from '../platform/shutdown.js';
 import { startWorkers } from './worker-process.js';
 
 const { values } = parseArgs({ options: { role: { type: 'string' } } });
 const config = loadConfig(values.role ? { ...process.env, WORKER_ROLES: values.role } : process.env);
-const services = await compose(config);
+const services = await compose(config, { processName: `worker:${config.WORKER_ROLES.join('+')}` });
 await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
 
 const workers = startWorkers(services, config.WORKER_ROLES);
 let draining = false;
-const registry = createMetricsRegistry({ service: config.SERVICE_NAME, process: `worker:${workers.roles.join('+')}` });
 const health = await startHealthServer(
   config.WORKER_HTTP_PORT,
   {
@@ -27,7 +25,7 @@ const health = await startHealthServer(
       return { ok: !draining && redis, checks: { draining: String(draining), redis: redis ? 'ok' : 'unreachable' } };
     },
   },
-  registry,
+  services.metrics.registry,
 );
 
 exitOnSignals(

@@ -14,7 +14,10 @@ export function isQueueName(name: string): name is QueueName {
  * Retry policy per queue. Completed jobs are kept a day so a re-published event with the same
  * job id is deduplicated by BullMQ; handlers are idempotent for the rarer redelivery after that.
  */
-export function jobOptionsFor(queue: QueueName, attempts: { payments: number; webhooks: number }): JobsOptions {
+export function jobOptionsFor(
+  queue: QueueName,
+  attempts: { payments: number; webhooks: number; projections: number },
+): JobsOptions {
   const common: JobsOptions = {
     removeOnComplete: { age: 24 * 3600, count: 50_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
@@ -24,6 +27,8 @@ export function jobOptionsFor(queue: QueueName, attempts: { payments: number; we
       return { ...common, attempts: attempts.payments, backoff: { type: 'exponential', delay: 500 } };
     case 'webhooks':
       return { ...common, attempts: attempts.webhooks, backoff: { type: 'exponential', delay: 1_000 } };
+    case 'projections':
+      return { ...common, attempts: attempts.projections, backoff: { type: 'exponential', delay: 250 } };
     default:
       return { ...common, attempts: 8, backoff: { type: 'exponential', delay: 250 } };
   }

@@ -3,8 +3,11 @@ import { Redis } from 'ioredis';
 import type { Services } from '../composition-root.js';
 import { WORKER_ROLE_NAMES, type WorkerRole } from '../platform/config.js';
 import { producerConnection } from '../platform/redis.js';
-import { startConsumer, type JobHandler } from './consumer.js';
+import { startConsumer, type ConsumerSettings, type JobHandler } from './consumer.js';
+import { expiryHandler } from './processes/expiry.worker.js';
+import { paymentsHandler } from './processes/payments.worker.js';
 import { projectionsHandler } from './processes/projections.worker.js';
+import { webhooksHandler } from './processes/webhooks.worker.js';
 import type { QueueName } from './queues.js';
 import { OutboxRelay } from './relay/outbox-relay.js';
 
@@ -17,9 +20,26 @@ export interface RunningWorkers {
 }
 
 /** Which queue each consumer role drains, and with what handler. */
-function consumerRoles(services: Services): Partial<Record<WorkerRole, { queue: QueueName; handler: JobHandler }>> {
+interface ConsumerRole {
+  queue: QueueName;
+  handler: JobHandler;
+  onDeadLetter?: ConsumerSettings['onDeadLetter'];
+}
+
+function consumerRoles(services: Services): Partial<Record<WorkerRole, ConsumerRole>> {
   return {
-    projections: { queue: 'projections', handler: projectionsHandler(services.projector) },
+    projections: {
+      queue: 'projections',
+      handler: projectionsHandler(services.projector, services.metrics),
+      // A command whose events cannot be projected is reported failed, not left "accepted" forever.
+      onDeadLetter: async (job, error) => {
+        const commandId = (job.data as { commandId?: unknown } | null)?.commandId;
+        if (typeof commandId === 'string') await services.commandFailures.record(commandId, error.message);
+      },
+    },
+    payments: { queue: 'payments', handler: paymentsHandler(services.commands.recordPayment, services.paymentGateway) },
+    expiry: { queue: 'order-expiry', handler: expiryHandler(services.commands.expireOrder) },
+    webhooks: { queue: 'webhooks', handler: webhooksHandler(services) },
   };
 }
 
@@ -34,7 +54,12 @@ export function resolveRoles(requested: readonly string[]): WorkerRole[] {
 export function startWorkers(services: Services, requested: readonly string[]): RunningWorkers {
   const roles = resolveRoles(requested);
   const { config, logger } = services;
-  const settings = { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY };
+  const settings = {
+    redisUrl: config.REDIS_URL,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    metrics: services.metrics,
+  };
 
   const relay = roles.includes('relay')
     ? new OutboxRelay(
@@ -57,7 +82,10 @@ export function startWorkers(services: Services, requested: readonly string[]): 
   const workers: Worker[] = roles.flatMap((role) => {
     const consumer = available[role];
     if (!consumer) return [];
-    return [startConsumer(consumer.queue, consumer.handler, services.deadLetterQueues.get(consumer.queue)!, settings, logger)];
+    const consumerSettings = { ...settings, onDeadLetter: consumer.onDeadLetter };
+    return [
+      startConsumer(consumer.queue, consumer.handler, services.deadLetterQueues.get(consumer.queue)!, consumerSettings, logger),
+    ];
   });
   logger.info('workers started', { roles });
 

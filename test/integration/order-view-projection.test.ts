@@ -61,15 +61,14 @@ describe('order_view projection (PostgreSQL)', () => {
 
   it('When an event is delivered twice, then the second delivery changes nothing and is recorded once', async () => {
     const { order, placed } = orderStory();
-    expect(await service.services.projector.project(placed)).to.deep.equal(['order_view']);
+    expect(await service.services.projector.project(placed)).to.include('order_view');
     const first = await view(order.id);
 
     expect(await service.services.projector.project(placed)).to.deep.equal([]);
 
     expect(await view(order.id)).to.deep.equal(first);
-    expect(await rows(service.services, 'select consumer from processed_events where event_id = ?', [placed.id])).to.deep.equal([
-      { consumer: 'order_view' },
-    ]);
+    const inbox = await rows(service.services, 'select consumer from processed_events where event_id = ? order by consumer', [placed.id]);
+    expect(inbox).to.deep.equal([{ consumer: 'customer_summary' }, { consumer: 'order_view' }]);
   });
 
   it('When OrderPaid arrives before OrderPlaced, then the view still ends paid with the customer and lines of the order', async () => {
@@ -105,7 +104,7 @@ describe('order_view projection (PostgreSQL)', () => {
     expect(await rows(service.services, 'select 1 from processed_events')).to.have.length(0);
 
     await rows(service.services, 'alter table order_view drop constraint no_mugs');
-    expect(await service.services.projector.project(placed)).to.deep.equal(['order_view']);
+    expect(await service.services.projector.project(placed)).to.include('order_view');
     expect(await view(order.id)).to.include({ status: 'placed' });
   });
 });

@@ -1,6 +1,8 @@
 import type { Controller } from '@tsoa/runtime';
 import type { Request } from 'express';
-import type { AcceptedCommand } from '../../commands/shared/command-runner.js';
+import { createHash } from 'node:crypto';
+import type { AcceptedCommand, RunOptions } from '../../commands/shared/command-runner.js';
+import { ValidationError } from '../../platform/errors.js';
 import type { Principal } from '../../policies/principal.js';
 import type { Freshness } from '../../queries/shared/consistency.js';
 
@@ -11,9 +13,34 @@ import type { Freshness } from '../../queries/shared/consistency.js';
  */
 export type Uuid = string;
 
+/**
+ * A client-chosen key making a command safe to retry: the same key and request replay the first
+ * answer; the same key with another request is 422; while the first is running, 409. Kept 24 h.
+ * @pattern ^[\x21-\x7E]{1,255}$
+ * @example "order-2026-11-26-0001"
+ */
+export type IdempotencyKey = string;
+
 /** 202 Accepted: the command is durable; follow `Location` for its outcome. */
 export interface CommandAccepted {
   commandId: Uuid;
+}
+
+/** What the command runner needs to honour an Idempotency-Key: the key and a hash of the request. */
+export function idempotency(request: Request, key: IdempotencyKey | undefined): RunOptions {
+  if (!key) return {};
+  const canonical = `${request.method} ${request.baseUrl}${request.path}\n${canonicalJson(request.body)}`;
+  return { idempotency: { key, requestHash: createHash('sha256').update(canonical).digest('hex') } };
+}
+
+/** JSON with object keys sorted, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
 }
 
 export function principalOf(request: Request): Principal {
@@ -34,4 +61,9 @@ export function accepted<K extends string>(
 /** Tells the client whether a `consistentWith` read reflects its command (read-your-writes). */
 export function reportFreshness(controller: Controller, freshness: Freshness | null): void {
   if (freshness) controller.setHeader('Consistency', freshness);
+}
+
+/** For PATCH-style bodies whose fields are all optional: an empty body is a client error. */
+export function requireSomeField(body: object): void {
+  if (Object.keys(body).length === 0) throw new ValidationError([{ field: 'body', message: 'must change at least one field' }]);
 }

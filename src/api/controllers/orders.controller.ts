@@ -18,7 +18,15 @@ import type { Services } from '../../composition-root.js';
 import type { OrderStatus } from '../../events/index.js';
 import type { OrderDto, OrderListDto } from '../../queries/order-view/order.dto.js';
 import type { Problem } from '../error-handler.js';
-import { accepted, principalOf, reportFreshness, type CommandAccepted, type Uuid } from './http-shapes.js';
+import {
+  accepted,
+  idempotency,
+  principalOf,
+  reportFreshness,
+  type CommandAccepted,
+  type IdempotencyKey,
+  type Uuid,
+} from './http-shapes.js';
 
 export interface OrderLineBody {
   productId: Uuid;
@@ -28,6 +36,16 @@ export interface OrderLineBody {
    * @maximum 1000
    */
   quantity: number;
+}
+
+export interface CancelOrderBody {
+  /** @maxLength 500 */
+  reason?: string;
+}
+
+export interface CancelOrderBody {
+  /** @maxLength 500 */
+  reason?: string;
 }
 
 export interface PlaceOrderBody {
@@ -52,11 +70,56 @@ export class OrdersController extends Controller {
   @Response<Problem>(400, 'Invalid body')
   @Response<Problem>(403, 'Only customers place orders')
   @Response<Problem>(422, 'A product cannot be ordered')
+  @Response<Problem>(409, 'Idempotency-Key in use by a request still running')
   public async placeOrder(
     @Request() request: ExpressRequest,
     @Body() body: PlaceOrderBody,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
   ): Promise<CommandAccepted & { orderId: Uuid }> {
-    const result = await this.services.commands.placeOrder.handle(principalOf(request), body);
+    const result = await this.services.commands.placeOrder.handle(
+      principalOf(request),
+      body,
+      idempotency(request, idempotencyKey),
+    );
+    return accepted(this, result, 'orderId');
+  }
+
+  /** Cancels an order: customers their own while placed or paid (a paid order is refunded); staff and admin any of the tenant. */
+  @Post('{orderId}/cancel')
+  @SuccessResponse(202, 'Accepted')
+  @Response<Problem>(404, 'No such order visible to the caller')
+  @Response<Problem>(409, 'The order can no longer be cancelled')
+  public async cancelOrder(
+    @Request() request: ExpressRequest,
+    @Path() orderId: Uuid,
+    @Body() body?: CancelOrderBody,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
+  ): Promise<CommandAccepted & { orderId: Uuid }> {
+    const command = { orderId, reason: body?.reason };
+    const result = await this.services.commands.cancelOrder.handle(
+      principalOf(request),
+      command,
+      idempotency(request, idempotencyKey),
+    );
+    return accepted(this, result, 'orderId');
+  }
+
+  /** Ships a paid order (staff, admin). */
+  @Post('{orderId}/ship')
+  @SuccessResponse(202, 'Accepted')
+  @Response<Problem>(403, 'Customers cannot ship')
+  @Response<Problem>(404, 'No such order visible to the caller')
+  @Response<Problem>(409, 'The order is not paid')
+  public async shipOrder(
+    @Request() request: ExpressRequest,
+    @Path() orderId: Uuid,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
+  ): Promise<CommandAccepted & { orderId: Uuid }> {
+    const result = await this.services.commands.shipOrder.handle(
+      principalOf(request),
+      { orderId },
+      idempotency(request, idempotencyKey),
+    );
     return accepted(this, result, 'orderId');
   }
 

@@ -1,8 +1,33 @@
-import { Body, Controller, Post, Request, Response, Route, Security, SuccessResponse, Tags } from '@tsoa/runtime';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Patch,
+  Path,
+  Post,
+  Query,
+  Request,
+  Response,
+  Route,
+  Security,
+  SuccessResponse,
+  Tags,
+} from '@tsoa/runtime';
 import type { Request as ExpressRequest } from 'express';
 import type { Services } from '../../composition-root.js';
+import type { ProductListDto } from '../../queries/product-catalog/product.dto.js';
 import type { Problem } from '../error-handler.js';
-import { accepted, principalOf, type CommandAccepted, type Uuid } from './http-shapes.js';
+import {
+  accepted,
+  idempotency,
+  principalOf,
+  reportFreshness,
+  requireSomeField,
+  type CommandAccepted,
+  type IdempotencyKey,
+  type Uuid,
+} from './http-shapes.js';
 
 export interface CreateProductBody {
   /**
@@ -30,6 +55,22 @@ export interface CreateProductBody {
   currency: string;
 }
 
+/** Any of the fields; the SKU and currency never change. */
+export interface UpdateProductBody {
+  /**
+   * @minLength 1
+   * @maxLength 200
+   */
+  name?: string;
+  /**
+   * @isInt
+   * @minimum 0
+   * @maximum 100000000
+   */
+  priceCents?: number;
+  active?: boolean;
+}
+
 @Route('v1/products')
 @Tags('Products')
 @Security('jwt')
@@ -47,8 +88,58 @@ export class ProductsController extends Controller {
   public async createProduct(
     @Request() request: ExpressRequest,
     @Body() body: CreateProductBody,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
   ): Promise<CommandAccepted & { productId: Uuid }> {
-    const result = await this.services.commands.createProduct.handle(principalOf(request), body);
+    const result = await this.services.commands.createProduct.handle(
+      principalOf(request),
+      body,
+      idempotency(request, idempotencyKey),
+    );
     return accepted(this, result, 'productId');
+  }
+
+  /** Renames, reprices or (de)activates a product (admin). Orders already placed keep their prices. */
+  @Patch('{productId}')
+  @SuccessResponse(202, 'Accepted')
+  @Response<Problem>(400, 'Invalid body')
+  @Response<Problem>(403, 'Not an admin')
+  @Response<Problem>(404, 'No such product in the tenant')
+  public async updateProduct(
+    @Request() request: ExpressRequest,
+    @Path() productId: Uuid,
+    @Body() body: UpdateProductBody,
+    @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
+  ): Promise<CommandAccepted & { productId: Uuid }> {
+    requireSomeField(body);
+    const command = { productId, ...body };
+    const result = await this.services.commands.updateProduct.handle(
+      principalOf(request),
+      command,
+      idempotency(request, idempotencyKey),
+    );
+    return accepted(this, result, 'productId');
+  }
+
+  /**
+   * The tenant's catalogue ordered by SKU: active products for every member, inactive ones too for admins.
+   * @isInt limit
+   * @minimum limit 1
+   * @maximum limit 100
+   */
+  @Get()
+  public async listProducts(
+    @Request() request: ExpressRequest,
+    @Query() limit = 20,
+    @Query() cursor?: string,
+    @Query() consistentWith?: Uuid,
+    @Header('Consistent-With') consistentWithHeader?: Uuid,
+  ): Promise<ProductListDto> {
+    const { freshness, ...page } = await this.services.queries.listProducts.handle(principalOf(request), {
+      limit,
+      cursor,
+      consistentWith: consistentWith ?? consistentWithHeader,
+    });
+    reportFreshness(this, freshness);
+    return page;
   }
 }

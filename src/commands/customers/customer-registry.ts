@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../../policies/principal.js';
 import { Customer, type CustomerProfileChanged } from './customer.entity.js';
@@ -12,13 +13,18 @@ export async function customerOnFirstSight(
   principal: Principal,
   now: Date,
   record: (event: CustomerProfileChanged) => void,
+  options: { forUpdate?: boolean } = {},
 ): Promise<Customer> {
   const created = await em.execute(
     `insert into customers (tenant_id, id, name, email, version, created_at, updated_at)
      values (?, ?, ?, ?, 1, ?, ?) on conflict do nothing returning id`,
     [principal.tenantId, principal.id, principal.name ?? principal.id, principal.email ?? '', now, now],
   );
-  const customer = await em.findOneOrFail(Customer, { tenantId: principal.tenantId, id: principal.id });
+  const customer = await em.findOneOrFail(
+    Customer,
+    { tenantId: principal.tenantId, id: principal.id },
+    options.forUpdate ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
+  );
   if (created.length) record(customer.profileChanged());
   return customer;
 }

@@ -104,6 +104,10 @@ export class Order extends OrderSchema.class {
     return this.status === 'placed';
   }
 
+  get hasBeenPaid(): boolean {
+    return this.statusHistory.some((change) => change.status === 'paid');
+  }
+
   snapshot(): OrderSnapshot {
     return {
       orderId: this.id,

@@ -19,7 +19,7 @@ export class InvalidOrderTransitionError extends AppError {
   constructor(orderId: string, from: OrderStatus, action: string) {
     super('conflict', 'order.invalid-transition', `Order ${orderId} is ${from} and cannot be ${action}`, {
       orderId,
-      status: from,
+      orderStatus: from,
     });
   }
 }

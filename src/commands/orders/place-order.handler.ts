@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { newId } from '../../platform/ids.js';
-import { authorizeCreate } from '../../policies/abilities.js';
+import { authorizeAttributes } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import { customerOnFirstSight } from '../customers/customer-registry.js';
 import { Product } from '../products/product.entity.js';
@@ -20,7 +20,7 @@ export class PlaceOrderHandler {
       'PlaceOrder',
       principal,
       async ({ em, ability, now, record }) => {
-        authorizeCreate(ability, 'Order', { tenantId: principal.tenantId, customerId: principal.id });
+        authorizeAttributes(ability, 'create', 'Order', { tenantId: principal.tenantId, customerId: principal.id });
         const customer = await customerOnFirstSight(em, principal, now, record);
         const catalogue = await productsById(em, principal.tenantId, command.lines);
         const { order, event } = Order.place({ id: newId(), customer, requested: command.lines, catalogue, now });

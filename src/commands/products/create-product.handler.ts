@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { newId } from '../../platform/ids.js';
-import { authorizeCreate } from '../../policies/abilities.js';
+import { authorizeAttributes } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import type { AcceptedCommand, CommandRunner, RunOptions } from '../shared/command-runner.js';
 import { Product } from './product.entity.js';
@@ -22,7 +22,7 @@ export class CreateProductHandler {
         'CreateProduct',
         principal,
         async ({ em, ability, now, record }) => {
-          authorizeCreate(ability, 'Product', { tenantId: principal.tenantId });
+          authorizeAttributes(ability, 'create', 'Product', { tenantId: principal.tenantId });
           await assertSkuIsFree(em, principal.tenantId, command.sku);
           const { product, event } = Product.create({ id: newId(), tenantId: principal.tenantId, ...command, now });
           em.persist(product);

@@ -7,6 +7,7 @@ import { currentTraceCarrier } from '../../platform/telemetry/propagation.js';
 import { defineAbilityFor, type AppAbility } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import { CommandRecord } from './command-record.entity.js';
+import type { IdempotencyRequest, IdempotencyStore } from './idempotency.js';
 import { OutboxEvent } from './outbox-event.entity.js';
 
 /** What a handler's work sees: one transaction, the caller, its abilities and the event recorder. */
@@ -30,7 +31,9 @@ export interface AcceptedCommand extends CommandTarget {
 }
 
 export interface RunOptions {
-  /** Runs inside the command's transaction just before commit (used to store idempotent replies). */
+  /** The caller's Idempotency-Key: a repeat of the same request replays the first result. */
+  idempotency?: IdempotencyRequest | undefined;
+  /** Runs inside the command's transaction just before commit. */
   beforeCommit?: (em: EntityManager, accepted: AcceptedCommand) => Promise<void>;
 }
 
@@ -46,14 +49,35 @@ export class CommandRunner {
   constructor(
     private readonly orm: Orm,
     private readonly clock: Clock,
+    private readonly idempotency: IdempotencyStore,
   ) {}
 
-  async run(
+  async run<T extends CommandTarget>(
     type: string,
     principal: Principal,
-    work: (context: CommandContext) => Promise<CommandTarget>,
+    work: (context: CommandContext) => Promise<T>,
     options: RunOptions = {},
-  ): Promise<AcceptedCommand> {
+  ): Promise<T & AcceptedCommand> {
+    if (!options.idempotency) return this.runOnce(type, principal, work, options);
+    const claimed = await this.idempotency.claim<T & AcceptedCommand>(principal, options.idempotency);
+    if ('replay' in claimed) return claimed.replay;
+    const { claim } = claimed;
+    const remember = async (em: EntityManager, accepted: AcceptedCommand) => {
+      await options.beforeCommit?.(em, accepted);
+      await this.idempotency.complete(em, claim, accepted);
+    };
+    return this.runOnce(type, principal, work, { beforeCommit: remember }).catch(async (error: unknown) => {
+      await this.idempotency.release(claim);
+      throw error;
+    });
+  }
+
+  private async runOnce<T extends CommandTarget>(
+    type: string,
+    principal: Principal,
+    work: (context: CommandContext) => Promise<T>,
+    options: RunOptions,
+  ): Promise<T & AcceptedCommand> {
     const commandId = newId();
     const now = this.clock.now();
     const traceContext = currentTraceCarrier();
@@ -89,7 +113,7 @@ export class CommandRunner {
       await em.flush();
       // Delivered by PostgreSQL only if this transaction commits.
       if (events.length) await em.execute(`select pg_notify('${OUTBOX_CHANNEL}', '')`);
-      const accepted = { commandId, ...target };
+      const accepted = { ...target, commandId };
       await options.beforeCommit?.(em, accepted);
       return accepted;
     });

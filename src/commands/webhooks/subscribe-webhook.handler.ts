@@ -1,7 +1,7 @@
 import type { DomainEventType } from '../../events/index.js';
 import { newId } from '../../platform/ids.js';
 import { newWebhookSecret } from '../../platform/webhook-signature.js';
-import { authorizeCreate } from '../../policies/abilities.js';
+import { authorizeAttributes } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import type { AcceptedCommand, CommandRunner, RunOptions } from '../shared/command-runner.js';
 import { WebhookSubscription } from './webhook-subscription.entity.js';
@@ -29,7 +29,7 @@ export class SubscribeWebhookHandler {
       'SubscribeWebhook',
       principal,
       async ({ em, ability, now }) => {
-        authorizeCreate(ability, 'Webhook', { tenantId: principal.tenantId });
+        authorizeAttributes(ability, 'create', 'Webhook', { tenantId: principal.tenantId });
         const target = await this.targets.check(command.url);
         const secret = newWebhookSecret();
         const subscription = WebhookSubscription.subscribe({

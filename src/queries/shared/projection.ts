@@ -13,4 +13,6 @@ export interface Projection {
   /** Tables this projection owns; a rebuild empties them first. */
   readonly tables: readonly string[];
   apply(em: EntityManager, event: DomainEvent): Promise<void>;
+  /** After the change committed: invalidate caches and the like. Best effort; never undoes `apply`. */
+  afterCommit?(event: DomainEvent): Promise<void>;
 }

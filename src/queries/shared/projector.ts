@@ -27,7 +27,7 @@ export class Projector {
   }
 
   async applyOnce(projection: Projection, event: DomainEvent): Promise<boolean> {
-    return this.orm.em.fork().transactional(async (em) => {
+    const applied = await this.orm.em.fork().transactional(async (em) => {
       const firstTime = await em.execute(
         `insert into processed_events (consumer, event_id, command_id) values (?, ?, ?)
          on conflict do nothing returning event_id`,
@@ -37,5 +37,7 @@ export class Projector {
       await projection.apply(em, event);
       return true;
     });
+    if (applied) await projection.afterCommit?.(event);
+    return applied;
   }
 }

@@ -1,0 +1,105 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '../../platform/db/orm.js';
+import { AppError } from '../../platform/errors.js';
+import type { Principal } from '../../policies/principal.js';
+
+/** What the caller sent: its key, and a hash of the request it names (method, path, body). */
+export interface IdempotencyRequest {
+  key: string;
+  requestHash: string;
+}
+
+export interface IdempotencyClaim extends IdempotencyRequest {
+  tenantId: string;
+  principalId: string;
+}
+
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super('unprocessable', 'idempotency.key-reused', 'This Idempotency-Key was used with a different request');
+  }
+}
+
+export class IdempotencyInFlightError extends AppError {
+  constructor() {
+    super('conflict', 'idempotency.in-flight', 'A request with this Idempotency-Key is still being processed; retry later');
+  }
+}
+
+interface KeyRow {
+  request_hash: string;
+  status: 'in_flight' | 'completed';
+  response_body: unknown;
+  stale: boolean;
+  expired: boolean;
+}
+
+/**
+ * Idempotency keys, scoped to tenant + principal. A key is claimed (in flight) before the
+ * command runs, completed inside the command's own transaction with the result to replay, and
+ * released if the command fails, so "done" and "remembered" can never disagree.
+ */
+export class IdempotencyStore {
+  constructor(
+    private readonly orm: Orm,
+    private readonly retentionMs: number,
+    /** An in-flight claim older than this is taken over (its process died). */
+    private readonly leaseMs = 60_000,
+  ) {}
+
+  /** Claims the key, or returns the first response's result for a replay. */
+  async claim<T>(principal: Principal, request: IdempotencyRequest): Promise<{ claim: IdempotencyClaim } | { replay: T }> {
+    const claim = { ...request, tenantId: principal.tenantId, principalId: principal.id };
+    const em = this.orm.em.fork();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await em.execute(
+        `insert into idempotency_keys (tenant_id, principal_id, key, request_hash, status, created_at, expires_at)
+         values (?, ?, ?, ?, 'in_flight', now(), now() + make_interval(secs => ?))
+         on conflict do nothing returning key`,
+        [claim.tenantId, claim.principalId, claim.key, claim.requestHash, this.retentionMs / 1000],
+      );
+      if (inserted.length) return { claim };
+
+      const [row] = await em.execute<KeyRow[]>(
+        `select request_hash, status, response_body, created_at < now() - make_interval(secs => ?) as stale, expires_at < now() as expired
+         from idempotency_keys where tenant_id = ? and principal_id = ? and key = ?`,
+        [this.leaseMs / 1000, claim.tenantId, claim.principalId, claim.key],
+      );
+      if (!row) continue; // released meanwhile: claim again
+      if (row.expired || (row.status === 'in_flight' && row.stale)) {
+        await this.release(claim);
+        continue;
+      }
+      if (row.request_hash !== claim.requestHash) throw new IdempotencyKeyReusedError();
+      if (row.status === 'in_flight') throw new IdempotencyInFlightError();
+      return { replay: row.response_body as T };
+    }
+    throw new IdempotencyInFlightError();
+  }
+
+  /** Inside the command's transaction: remember the result to replay. */
+  async complete(em: EntityManager, claim: IdempotencyClaim, result: unknown): Promise<void> {
+    await em.execute(
+      `update idempotency_keys set status = 'completed', response_body = ?::jsonb
+       where tenant_id = ? and principal_id = ? and key = ?`,
+      [JSON.stringify(result), claim.tenantId, claim.principalId, claim.key],
+    );
+  }
+
+  /** The command failed and changed nothing: forget the key so the request can be retried. */
+  async release(claim: IdempotencyClaim): Promise<void> {
+    await this.orm.em
+      .fork()
+      .execute(`delete from idempotency_keys where tenant_id = ? and principal_id = ? and key = ? and status <> 'completed'`, [
+        claim.tenantId,
+        claim.principalId,
+        claim.key,
+      ]);
+  }
+
+  /** Housekeeping: drop keys past their retention. */
+  async purgeExpired(): Promise<number> {
+    const deleted = await this.orm.em.fork().execute('delete from idempotency_keys where expires_at < now() returning key');
+    return deleted.length;
+  }
+}

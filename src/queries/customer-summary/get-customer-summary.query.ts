@@ -1,0 +1,70 @@
+import type { OrderStatus } from '../../events/index.js';
+import { NotFoundError } from '../../platform/errors.js';
+import { allows } from '../../policies/abilities.js';
+import type { Principal } from '../../policies/principal.js';
+import type { Freshness } from '../shared/consistency.js';
+import type { Projection } from '../shared/projection.js';
+import type { ReadOptions, Reader } from '../shared/read-context.js';
+import type { CustomerSummaryDto } from './customer-summary.dto.js';
+
+const STATUSES: OrderStatus[] = ['placed', 'paid', 'shipped', 'payment_failed', 'expired', 'cancelled'];
+
+interface SummaryRow {
+  known: boolean;
+  orders_count: number | null;
+  count_by_status: Record<string, number> | null;
+  lifetime_value: Record<string, number> | null;
+  last_order_id: string | null;
+  last_order_at: string | null;
+}
+
+/** A customer's summary: the customer themself, or staff and admin of the tenant. */
+export class GetCustomerSummaryQuery {
+  constructor(
+    private readonly reader: Reader,
+    private readonly projection: Projection,
+  ) {}
+
+  async handle(
+    principal: Principal,
+    customerId: string,
+    options?: ReadOptions,
+  ): Promise<{ summary: CustomerSummaryDto; freshness: Freshness | null }> {
+    const read = await this.reader.open(principal, this.projection, options);
+    const subject = { id: customerId, tenantId: principal.tenantId, customerId };
+    if (!allows(read.ability, 'read', 'CustomerSummary', subject)) throw new NotFoundError('Customer', customerId);
+
+    // A known customer without orders has an all-zero summary; an unknown one does not exist.
+    const [row] = await read.sql<SummaryRow>(
+      `select (p.customer_id is not null or s.customer_id is not null) as known, s.orders_count, s.count_by_status,
+              s.lifetime_value, s.last_order_id, s.last_order_at
+         from (select ?::text as tenant_id, ?::text as customer_id) wanted
+         left join customer_profile_view p using (tenant_id, customer_id)
+         left join customer_summary s using (tenant_id, customer_id)`,
+      [principal.tenantId, customerId],
+    );
+    if (!row?.known) throw new NotFoundError('Customer', customerId);
+    return { summary: toSummaryDto(customerId, row), freshness: read.freshness };
+  }
+}
+
+function toSummaryDto(customerId: string, row: SummaryRow): CustomerSummaryDto {
+  const counts = row.count_by_status ?? {};
+  return {
+    customerId,
+    ordersCount: row.orders_count ?? 0,
+    countByStatus: Object.fromEntries(STATUSES.map((status) => [status, Number(counts[status] ?? 0)])) as Record<
+      OrderStatus,
+      number
+    >,
+    lifetimeValue: Object.fromEntries(
+      Object.entries(row.lifetime_value ?? {})
+        .filter(([, cents]) => Number(cents) !== 0)
+        .map(([c, cents]) => [c, Number(cents)]),
+    ),
+    lastOrder:
+      row.last_order_id && row.last_order_at
+        ? { id: row.last_order_id, placedAt: new Date(row.last_order_at).toISOString() }
+        : null,
+  };
+}

@@ -1,0 +1,66 @@
+import { ValidationError } from '../../platform/errors.js';
+import { allows } from '../../policies/abilities.js';
+import { ForbiddenError } from '../../platform/errors.js';
+import type { Principal } from '../../policies/principal.js';
+import type { Freshness } from '../shared/consistency.js';
+import type { Projection } from '../shared/projection.js';
+import type { ReadOptions, Reader } from '../shared/read-context.js';
+import type { DailySalesReportDto } from './daily-sales.dto.js';
+
+export interface GetDailySales extends ReadOptions {
+  /** Inclusive UTC day, YYYY-MM-DD; defaults to 30 days before `to`. */
+  from?: string | undefined;
+  /** Inclusive UTC day; defaults to today. */
+  to?: string | undefined;
+}
+
+const MAX_DAYS = 366;
+const DAY_MS = 86_400_000;
+
+interface SalesRow {
+  day: string;
+  currency: string;
+  orders_count: number;
+  revenue_cents: string;
+  refunds_count: number;
+  refunded_cents: string;
+}
+
+/** The tenant's sales per day and currency (admin): a bounded date range, at most a year. */
+export class GetDailySalesQuery {
+  constructor(
+    private readonly reader: Reader,
+    private readonly projection: Projection,
+  ) {}
+
+  async handle(
+    principal: Principal,
+    query: GetDailySales,
+    today = new Date(),
+  ): Promise<DailySalesReportDto & { freshness: Freshness | null }> {
+    const read = await this.reader.open(principal, this.projection, query);
+    if (!allows(read.ability, 'read', 'Report', { id: 'daily-sales', tenantId: principal.tenantId }))
+      throw new ForbiddenError('read', 'report');
+    const to = query.to ?? today.toISOString().slice(0, 10);
+    const from = query.from ?? new Date(Date.parse(to) - 30 * DAY_MS).toISOString().slice(0, 10);
+    const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
+    if (days < 0 || days >= MAX_DAYS)
+      throw new ValidationError([{ field: 'from', message: `must be on or before "to", at most ${MAX_DAYS} days earlier` }]);
+
+    const rows = await read.sql<SalesRow>(
+      `select to_char(day, 'YYYY-MM-DD') as day, currency, orders_count, revenue_cents, refunds_count, refunded_cents
+         from daily_sales where tenant_id = ? and day between ?::date and ?::date order by day, currency`,
+      [principal.tenantId, from, to],
+    );
+    const items = rows.map((row) => ({
+      day: row.day,
+      currency: row.currency,
+      ordersCount: row.orders_count,
+      revenueCents: Number(row.revenue_cents),
+      refundsCount: row.refunds_count,
+      refundedCents: Number(row.refunded_cents),
+      netCents: Number(row.revenue_cents) - Number(row.refunded_cents),
+    }));
+    return { from, to, items, freshness: read.freshness };
+  }
+}

@@ -1,0 +1,102 @@
+import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Orm } from '../platform/db/orm.js';
+import type { Metrics } from '../platform/metrics.js';
+import type { QueueName } from './queues.js';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+
+interface ObservedSystem {
+  orm: Orm;
+  redis: Redis;
+  queues: ReadonlyMap<QueueName, Queue>;
+  deadLetterQueues: ReadonlyMap<QueueName, Queue>;
+}
+
+/**
+ * Gauges read at scrape time, the same in the API and every worker process: queue depths and
+ * backlog, outbox backlog and age, dependency health, and the PostgreSQL pool.
+ */
+export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
+  const allQueues = [...system.queues.values(), ...system.deadLetterQueues.values()];
+
+  metrics.gaugeAtScrape('cqrs_queue_jobs', 'Jobs per queue and state', ['queue', 'state'], async (gauge) => {
+    for (const queue of allQueues) {
+      const counts = await queue.getJobCounts(...JOB_STATES);
+      for (const state of JOB_STATES) gauge.set({ queue: queue.name, state }, counts[state] ?? 0);
+    }
+  });
+  metrics.gaugeAtScrape(
+    'cqrs_queue_backlog_jobs',
+    'Jobs ready to run: waiting + prioritized + delayed and due (KEDA scales on it)',
+    ['queue'],
+    async (gauge) => {
+      for (const queue of system.queues.values()) gauge.set({ queue: queue.name }, await backlogOf(queue, system.redis));
+    },
+  );
+  metrics.gaugeAtScrape('cqrs_queue_oldest_waiting_age_seconds', 'Age of the oldest waiting job', ['queue'], async (gauge) => {
+    for (const queue of system.queues.values()) {
+      const [oldest] = await queue.getJobs(['waiting'], -1, -1, true);
+      gauge.set({ queue: queue.name }, oldest ? (Date.now() - oldest.timestamp) / 1000 : 0);
+    }
+  });
+  metrics.gaugeAtScrape('cqrs_outbox_backlog_events', 'Committed events not yet published to Redis', [], async (gauge) => {
+    gauge.set((await outboxState(system.orm)).backlog);
+  });
+  metrics.gaugeAtScrape(
+    'cqrs_outbox_oldest_unpublished_age_seconds',
+    'Age of the oldest unpublished event',
+    [],
+    async (gauge) => {
+      gauge.set((await outboxState(system.orm)).oldestAgeSeconds);
+    },
+  );
+  metrics.gaugeAtScrape('cqrs_dependency_up', 'Whether a dependency answers (1) or not (0)', ['dependency'], async (gauge) => {
+    const [postgres, redis] = await Promise.all([
+      system.orm.em
+        .getConnection()
+        .execute('select 1')
+        .then(
+          () => 1,
+          () => 0,
+        ),
+      system.redis.ping().then(
+        () => 1,
+        () => 0,
+      ),
+    ]);
+    gauge.set({ dependency: 'postgres' }, postgres);
+    gauge.set({ dependency: 'redis' }, redis);
+  });
+  metrics.gaugeAtScrape('cqrs_db_pool_connections', 'PostgreSQL pool connections by state', ['state'], async (gauge) => {
+    const pool = await (system.orm.em.getConnection() as PostgreSqlConnection).getNativeClient();
+    gauge.set({ state: 'used' }, pool.totalCount - pool.idleCount);
+    gauge.set({ state: 'idle' }, pool.idleCount);
+    gauge.set({ state: 'waiting' }, pool.waitingCount);
+  });
+}
+
+/** Waiting + prioritized + delayed jobs whose time has come: what more workers would work on now. */
+export async function backlogOf(queue: Queue, redis: Redis): Promise<number> {
+  const counts = await queue.getJobCounts('waiting', 'prioritized');
+  // BullMQ scores delayed jobs as dueTimestamp * 0x1000 + sequence.
+  const dueDelayed = await redis.zcount(queue.keys.delayed!, 0, (Date.now() + 1) * 0x1000 - 1);
+  return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + dueDelayed;
+}
+
+let cached: { at: number; value: Promise<{ backlog: number; oldestAgeSeconds: number }> } | undefined;
+
+/** One query per scrape for both outbox gauges (they are collected one after the other). */
+function outboxState(orm: Orm) {
+  if (cached && Date.now() - cached.at < 1_000) return cached.value;
+  const value = orm.em
+    .getConnection()
+    .execute<{ backlog: string; oldest: string | null }[]>(
+      `select count(*) as backlog, extract(epoch from now() - min(occurred_at)) as oldest
+         from outbox_events where published_at is null`,
+    )
+    .then(([row]) => ({ backlog: Number(row?.backlog ?? 0), oldestAgeSeconds: Number(row?.oldest ?? 0) }));
+  cached = { at: Date.now(), value };
+  return value;
+}

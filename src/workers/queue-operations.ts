@@ -1,0 +1,68 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DeadLetter } from './consumer.js';
+import { backlogOf } from './observed-state.js';
+import type { QueueName } from './queues.js';
+
+export interface QueueOverview {
+  name: QueueName;
+  counts: Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed', number>;
+  backlog: number;
+  oldestWaitingAgeSeconds: number;
+  deadLetters: number;
+}
+
+/** What operators do to queues, shared by the admin API and `npm run ops`. */
+export class QueueOperations {
+  constructor(
+    private readonly queues: ReadonlyMap<QueueName, Queue>,
+    private readonly deadLetterQueues: ReadonlyMap<QueueName, Queue<DeadLetter>>,
+    private readonly redis: Redis,
+  ) {}
+
+  async overview(): Promise<QueueOverview[]> {
+    return Promise.all(
+      [...this.queues].map(async ([name, queue]) => {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
+        const [oldest] = await queue.getJobs(['waiting'], -1, -1, true);
+        const deadLetters = await this.deadLetterQueues.get(name)!.getJobCountByTypes('waiting', 'delayed', 'failed');
+        return {
+          name,
+          counts: {
+            waiting: counts.waiting ?? 0,
+            active: counts.active ?? 0,
+            delayed: counts.delayed ?? 0,
+            prioritized: counts.prioritized ?? 0,
+            failed: counts.failed ?? 0,
+            completed: counts.completed ?? 0,
+          },
+          backlog: await backlogOf(queue, this.redis),
+          oldestWaitingAgeSeconds: oldest ? Math.round((Date.now() - oldest.timestamp) / 1000) : 0,
+          deadLetters,
+        };
+      }),
+    );
+  }
+
+  /**
+   * Sends dead letters back to their queue for a fresh set of attempts: the original failed job
+   * is retried when it still exists, otherwise re-added under its id. Each dead letter is removed
+   * once its job is back, so a redrive interrupted half-way can simply be run again.
+   */
+  async redrive(queueName: QueueName, limit = 1000): Promise<{ redriven: number }> {
+    const queue = this.queues.get(queueName)!;
+    const deadLetters = await this.deadLetterQueues.get(queueName)!.getJobs(['waiting', 'delayed', 'failed'], 0, limit - 1, true);
+    for (const letter of deadLetters) {
+      const { jobId, name, data } = letter.data;
+      const original = jobId ? await queue.getJob(jobId) : undefined;
+      if (original && (await original.isFailed()))
+        await original.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      else {
+        if (original) await original.remove();
+        await queue.add(name, data, jobId ? { jobId } : {});
+      }
+      await letter.remove();
+    }
+    return { redriven: deadLetters.length };
+  }
+}

@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { compose } from '../../src/composition-root.js';
+import { migrateUp } from '../../src/platform/db/orm.js';
+import { createProduct } from '../support/fixtures.js';
+import { eventually, http } from '../support/http.js';
+import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
+import { tokenFor } from '../support/tokens.js';
+
+interface ExportedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  service: string;
+}
+
+/** A minimal OTLP/HTTP (JSON) receiver: the real processes export their spans to it. */
+async function startCollector(): Promise<{ server: Server; url: string; spans: ExportedSpan[] }> {
+  const spans: ExportedSpan[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += String(chunk)));
+    request.on('end', () => {
+      const payload = JSON.parse(body) as {
+        resourceSpans: {
+          resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+          scopeSpans: { spans: ExportedSpan[] }[];
+        }[];
+      };
+      for (const resourceSpans of payload.resourceSpans ?? []) {
+        const service = resourceSpans.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+        for (const scope of resourceSpans.scopeSpans) for (const span of scope.spans) spans.push({ ...span, service });
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans };
+}
+
+function run(entry: string, env: Record<string, string>, lines: Record<string, unknown>[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/platform/telemetry/register.ts', entry], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+  return child;
+}
+
+describe('One trace from request to read model (real processes exporting OTLP)', function () {
+  this.timeout(60_000);
+  let environment: TestEnvironment;
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    environment = await createTestEnvironment();
+    const services = await compose(environment.config);
+    await migrateUp(services.orm);
+    await services.close();
+    collector = await startCollector();
+  });
+  after(async () => {
+    for (const child of children) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+    collector.server.close();
+    await environment.destroy();
+  });
+
+  it('When an order is placed with a traceparent, then the API, the outbox relay, the jobs and the projection and payment workers all join that trace, and logs carry its id', async () => {
+    const { config } = environment;
+    const common = {
+      NODE_ENV: 'test',
+      DATABASE_URL: config.DATABASE_URL,
+      REDIS_URL: config.REDIS_URL,
+      QUEUE_PREFIX: config.QUEUE_PREFIX,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    };
+    const apiLogs: Record<string, unknown>[] = [];
+    const workerLogs: Record<string, unknown>[] = [];
+    children.push(run('src/api/server.ts', { ...common, PORT: '0', OTEL_SERVICE_NAME: 'api' }, apiLogs));
+    children.push(
+      run(
+        'src/workers/main.ts',
+        { ...common, WORKER_HTTP_PORT: '0', WORKER_ROLES: 'relay,projections,payments', OTEL_SERVICE_NAME: 'worker' },
+        workerLogs,
+      ),
+    );
+    const ready = await eventually(async () => apiLogs.find((line) => line.message === 'API ready'), 20_000, 'the API');
+    await eventually(async () => workerLogs.find((line) => line.message === 'worker ready'), 20_000, 'the worker');
+
+    const seed = await compose(config);
+    const productId = await createProduct(seed, 'acme');
+    await seed.close();
+    const traceId = randomBytes(16).toString('hex');
+    const placed = await http(`${ready.url as string}/v1/orders`, {
+      token: tokenFor(config, { sub: 'ada', tenant: 'acme', roles: ['customer'] }),
+      body: { lines: [{ productId, quantity: 1 }] },
+      headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    });
+    expect(placed.status).to.equal(202);
+
+    const inTrace = () =>
+      collector.spans.filter((span) => span.traceId === traceId).map((span) => `${span.service}: ${span.name}`);
+    const expected: [string, RegExp][] = [
+      ['the request', /^api: POST \/v1\/orders$/],
+      ['the command transaction', /^api: pg\.query:INSERT/],
+      ['the relay publishing the outbox row', /^worker: publish OrderPlaced$/],
+      ['the projection job', /^worker: .*projections/],
+      ['the payment job', /^worker: .*payments/],
+      ['the projection writing the read model', /^worker: pg\.query:INSERT/],
+    ];
+    const missing = () => expected.filter(([, pattern]) => !inTrace().some((name) => pattern.test(name))).map(([what]) => what);
+    await eventually(async () => missing().length === 0, 20_000, 'every expected span in the trace').catch(() => undefined);
+
+    expect(missing(), `spans in the trace: ${inTrace().join(', ')}`).to.deep.equal([]);
+    const requestLog = apiLogs.find((line) => line.trace_id === traceId);
+    expect(requestLog, 'an API log line with the trace id').to.not.equal(undefined);
+    expect(
+      workerLogs.some((line) => line.trace_id === traceId),
+      'a worker log line with the trace id',
+    ).to.equal(true);
+  });
+});
