@@ -67,7 +67,9 @@ describe('order_view projection (PostgreSQL)', () => {
     expect(await service.services.projector.project(placed)).to.deep.equal([]);
 
     expect(await view(order.id)).to.deep.equal(first);
-    const inbox = await rows(service.services, 'select consumer from processed_events where event_id = ? order by consumer', [placed.id]);
+    const inbox = await rows(service.services, 'select consumer from processed_events where event_id = ? order by consumer', [
+      placed.id,
+    ]);
     expect(inbox).to.deep.equal([{ consumer: 'customer_summary' }, { consumer: 'order_view' }]);
   });
 
