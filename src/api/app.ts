@@ -7,6 +7,7 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { rateLimit } from './rate-limit.js';
 import { observeRequests } from './observe-requests.js';
+import { operatorDashboard } from './operator-dashboard/operator-dashboard.js';
 import { requestContext } from './request-context.js';
 import { RegisterRoutes } from './generated/routes.js';
 import openApiDocument from './generated/swagger.json' with { type: 'json' };
@@ -52,6 +53,8 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
     swaggerUi.serve,
     swaggerUi.setup(openApiDocument, { swaggerOptions: { persistAuthorization: true } }),
   );
+  // The queue dashboard: cookie session, CSRF check and a CSP of its own (see the module).
+  app.use('/admin', operatorDashboard(services));
 
   app.use(helmet());
   app.use(
