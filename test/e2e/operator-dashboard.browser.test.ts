@@ -121,6 +121,20 @@ describe('Operator dashboard in headless Chromium (sign-in page, retry as operat
     expect(await service.services.queues.get('payments')!.getJobState('seen-by-admin')).to.equal('failed');
   });
 
+  it("When an operator signs out from the board's user menu, then the session ends and the board asks for sign-in again", async () => {
+    await signInThroughPage(['operator']);
+    await page.waitForURL(`${service.url}/admin/queues`);
+
+    await page.locator('header button[aria-haspopup="menu"]').click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await page.getByText('You are signed out.').waitFor();
+    expect(await browser.context.cookies()).to.deep.equal([]);
+    await page.goto(`${service.url}/admin/queues`);
+    expect(page.url()).to.equal(`${service.url}/admin/sign-in?reason=unauthenticated`);
+  });
+
   it('When a customer signs in through the page, then it is refused with a message and the board stays closed', async () => {
     const answer = await signInThroughPage(['customer']);
 
