@@ -103,9 +103,21 @@ export function startWorkers(services: Services, requested: readonly string[]): 
       }
     },
     async stop() {
-      await Promise.all([relay?.stop(), ...workers.map((worker) => worker.close())]);
+      await Promise.all([relay?.stop(), ...workers.map((worker) => closeWithin(worker, config.SHUTDOWN_TIMEOUT_MS))]);
       probe.disconnect();
       logger.info('workers stopped', { roles });
     },
   };
+}
+
+/**
+ * Lets active jobs finish, up to `timeoutMs`; then closes anyway. Jobs still running are released:
+ * their lock lapses and BullMQ's stalled-job check hands them to another worker.
+ */
+async function closeWithin(worker: Worker, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<'overrun'>((resolve) => (timer = setTimeout(() => resolve('overrun'), timeoutMs)));
+  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), overrun]);
+  clearTimeout(timer);
+  if (outcome === 'overrun') await worker.close(true);
 }

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { expect } from 'chai';
 import type { Queue } from 'bullmq';
 import { openQueue } from '../../src/platform/queues.js';
 import { QUEUE_NAMES, type QueueName } from '../../src/workers/queues.js';
 import { OutboxRelay } from '../../src/workers/relay/outbox-relay.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
+import { startRedis, stopRedis } from '../support/redis-server.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 /** Real queues, wrapped to count every `add` per job id (BullMQ itself would hide a duplicate). */
@@ -174,28 +173,3 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     }
   });
 });
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  child.on('error', (error) => {
-    throw new Error(`redis-server is needed for outage tests: ${error.message}`);
-  });
-  let output = '';
-  for await (const chunk of child.stdout!) {
-    output += String(chunk);
-    if (output.includes('Ready to accept connections')) break;
-  }
-  return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-}
