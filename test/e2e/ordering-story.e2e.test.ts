@@ -77,7 +77,8 @@ describe('The ordering story end to end (every worker role, real PostgreSQL and 
     );
     expect(created.map((response) => response.status)).to.deep.equal([202, 202, 202]);
     const [mug, lamp, odd] = created.map((response) => response.body.productId as string);
-    const catalogue = await api(`/v1/products?consistentWith=${created[2]!.body.commandId}`, { token: as.ada });
+    for (const { body } of created) await api(`/v1/products?consistentWith=${body.commandId}`, { token: as.ada });
+    const catalogue = await api('/v1/products', { token: as.ada });
     expect(catalogue.body.items.map((product: { sku: string }) => product.sku)).to.have.members(['LAMP', 'MUG', 'ODD']);
 
     // The admin subscribes an (allow-listed, loopback) endpoint to payments and shipments.
