@@ -15,16 +15,15 @@ export async function customerOnFirstSight(
   record: (event: CustomerProfileChanged) => void,
   options: { forUpdate?: boolean } = {},
 ): Promise<Customer> {
+  const lock = options.forUpdate ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
+  const known = await em.findOne(Customer, { tenantId: principal.tenantId, id: principal.id }, lock);
+  if (known) return known;
   const created = await em.execute(
     `insert into customers (tenant_id, id, name, email, version, created_at, updated_at)
      values (?, ?, ?, ?, 1, ?, ?) on conflict do nothing returning id`,
     [principal.tenantId, principal.id, principal.name ?? principal.id, principal.email ?? '', now, now],
   );
-  const customer = await em.findOneOrFail(
-    Customer,
-    { tenantId: principal.tenantId, id: principal.id },
-    options.forUpdate ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
-  );
+  const customer = await em.findOneOrFail(Customer, { tenantId: principal.tenantId, id: principal.id }, lock);
   if (created.length) record(customer.profileChanged());
   return customer;
 }
