@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { commandEntities, createCommands, type Commands } from './commands/index.js';
 import { CommandFailures } from './commands/shared/command-failures.js';
+import { IdempotencyStore } from './commands/shared/idempotency.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { connectOrm, type Orm } from './platform/db/orm.js';
@@ -43,6 +44,8 @@ export interface Services {
   redis: Redis;
   paymentGateway: PaymentGateway;
   commandFailures: CommandFailures;
+  /** Idempotency-Key records; the relay role purges expired ones hourly. */
+  idempotencyKeys: IdempotencyStore;
   metrics: Metrics;
   queueOperations: QueueOperations;
   rebuilds: ProjectionRebuilds;
@@ -78,6 +81,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   );
   const redis = new Redis(producerConnection(config.REDIS_URL));
   redis.on('error', (error) => logger.debug('redis connection problem', { error: error.message }));
+  const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION);
   const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' });
   const readSide = createReadSide(orm, redis, {
     consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,
@@ -93,8 +97,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
     clock,
     orm,
-    commands: createCommands(orm, clock, {
-      idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION,
+    idempotencyKeys,
+    commands: createCommands(orm, clock, idempotencyKeys, {
       webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
     }),
     ...readSide,

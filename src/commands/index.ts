@@ -13,7 +13,7 @@ import { ProductSchema } from './products/product.entity.js';
 import { UpdateProductHandler } from './products/update-product.handler.js';
 import { CommandRecordSchema } from './shared/command-record.entity.js';
 import { CommandRunner } from './shared/command-runner.js';
-import { IdempotencyStore } from './shared/idempotency.js';
+import type { IdempotencyStore } from './shared/idempotency.js';
 import { OutboxEventSchema } from './shared/outbox-event.entity.js';
 import { DeleteWebhookHandler } from './webhooks/delete-webhook.handler.js';
 import { SubscribeWebhookHandler } from './webhooks/subscribe-webhook.handler.js';
@@ -50,13 +50,12 @@ export interface Commands {
 }
 
 export interface CommandSettings {
-  idempotencyRetentionMs: number;
   /** Hosts webhooks may target although they are not https or resolve to private addresses. */
   webhookAllowedHosts: readonly string[];
 }
 
-export function createCommands(orm: Orm, clock: Clock, settings: CommandSettings): Commands {
-  const runner = new CommandRunner(orm, clock, new IdempotencyStore(orm, settings.idempotencyRetentionMs));
+export function createCommands(orm: Orm, clock: Clock, idempotencyKeys: IdempotencyStore, settings: CommandSettings): Commands {
+  const runner = new CommandRunner(orm, clock, idempotencyKeys);
   return {
     createProduct: new CreateProductHandler(runner),
     updateProduct: new UpdateProductHandler(runner),

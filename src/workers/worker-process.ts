@@ -77,6 +77,9 @@ export function startWorkers(services: Services, requested: readonly string[]): 
       )
     : undefined;
   relay?.start();
+  // Housekeeping rides on the relay role (always running, never scaled to zero).
+  const purge = relay ? setInterval(() => void purgeExpiredKeys(services), 3_600_000) : undefined;
+  purge?.unref();
 
   const available = consumerRoles(services);
   const workers: Worker[] = roles.flatMap((role) => {
@@ -103,6 +106,7 @@ export function startWorkers(services: Services, requested: readonly string[]): 
       }
     },
     async stop() {
+      clearInterval(purge);
       await Promise.all([relay?.stop(), ...workers.map((worker) => closeWithin(worker, config.SHUTDOWN_TIMEOUT_MS))]);
       probe.disconnect();
       logger.info('workers stopped', { roles });
@@ -120,4 +124,9 @@ async function closeWithin(worker: Worker, timeoutMs: number): Promise<void> {
   const outcome = await Promise.race([worker.close().then(() => 'closed' as const), overrun]);
   clearTimeout(timer);
   if (outcome === 'overrun') await worker.close(true);
+}
+
+async function purgeExpiredKeys(services: Services): Promise<void> {
+  const purged = await services.idempotencyKeys.purgeExpired().catch(() => 0);
+  if (purged) services.logger.info('purged expired idempotency keys', { purged });
 }

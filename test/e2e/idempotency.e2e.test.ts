@@ -95,4 +95,14 @@ describe('Idempotency-Key on commands', () => {
     const bad = await place('x'.repeat(300));
     expect(bad.status).to.equal(400);
   });
+
+  it('When keys pass their retention, then housekeeping purges them and the key can be used afresh', async () => {
+    await place('k-old');
+    await rows(service.services, "update idempotency_keys set expires_at = now() - interval '1 second' where key = 'k-old'");
+
+    expect(await service.services.idempotencyKeys.purgeExpired()).to.be.greaterThan(0);
+    expect(await rows(service.services, "select 1 from idempotency_keys where key = 'k-old'")).to.have.length(0);
+    const reused = await place('k-old', 2);
+    expect(reused.status).to.equal(202);
+  });
 });
