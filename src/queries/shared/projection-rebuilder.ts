@@ -1,5 +1,5 @@
-import type { DomainEvent } from '../../events/index.js';
 import type { Orm } from '../../platform/db/orm.js';
+import { eventFromLogRow, type EventLogRow } from './event-log.js';
 import type { Projection } from './projection.js';
 import type { Projector } from './projector.js';
 
@@ -9,20 +9,6 @@ export interface RebuildProgress {
   applied: number;
   startedAt: string;
   finishedAt: string | null;
-}
-
-interface LogRow {
-  id: string;
-  position: string;
-  tenant_id: string;
-  type: string;
-  schema_version: number;
-  aggregate_type: string;
-  aggregate_id: string;
-  aggregate_version: number;
-  command_id: string | null;
-  payload: unknown;
-  occurred_at: string;
 }
 
 /**
@@ -59,13 +45,13 @@ export class ProjectionRebuilder {
     for (let after = '0'; ;) {
       const batch = await this.orm.em
         .fork()
-        .execute<LogRow[]>('select * from outbox_events where type in (?) and position > ? order by position limit ?', [
+        .execute<EventLogRow[]>('select * from outbox_events where type in (?) and position > ? order by position limit ?', [
           types,
           after,
           this.batchSize,
         ]);
       if (!batch.length) break;
-      for (const row of batch) await this.projector.applyOnce(projection, toEvent(row));
+      for (const row of batch) await this.projector.applyOnce(projection, eventFromLogRow(row));
       after = String(batch.at(-1)!.position);
       progress.applied += batch.length;
       onProgress(progress);
@@ -74,21 +60,4 @@ export class ProjectionRebuilder {
     onProgress(progress);
     return progress;
   }
-}
-
-function toEvent(row: LogRow): DomainEvent {
-  return {
-    id: row.id,
-    position: String(row.position),
-    type: row.type,
-    schemaVersion: row.schema_version,
-    tenantId: row.tenant_id,
-    aggregateType: row.aggregate_type,
-    aggregateId: row.aggregate_id,
-    aggregateVersion: row.aggregate_version,
-    commandId: row.command_id,
-    occurredAt: new Date(row.occurred_at).toISOString(),
-    payload: row.payload,
-    traceContext: null,
-  } as DomainEvent;
 }

@@ -6,6 +6,7 @@ import { OUTBOX_CHANNEL } from '../../commands/shared/command-runner.js';
 import type { EventEnvelope } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
+import { eventFromLogRow, type EventLogRow } from '../../queries/shared/event-log.js';
 import type { Logger } from '../../platform/logger.js';
 import { contextFromCarrier } from '../../platform/telemetry/propagation.js';
 import type { QueueName } from '../queues.js';
@@ -18,21 +19,6 @@ export interface RelaySettings {
   orderPaymentTimeoutMs: number;
   /** BullMQ waits for Redis instead of failing; the relay gives up after this and rolls back. */
   publishTimeoutMs: number;
-}
-
-interface OutboxRow {
-  id: string;
-  position: string;
-  tenant_id: string;
-  type: string;
-  schema_version: number;
-  aggregate_type: string;
-  aggregate_id: string;
-  aggregate_version: number;
-  command_id: string | null;
-  payload: unknown;
-  trace_context: Record<string, string> | null;
-  occurred_at: Date;
 }
 
 const tracer = trace.getTracer('outbox-relay');
@@ -78,7 +64,7 @@ export class OutboxRelay {
   /** One claim-enqueue-mark cycle; returns how many events it published. */
   async publishBatch(): Promise<number> {
     return this.orm.em.fork().transactional(async (em) => {
-      const rows = await em.execute<OutboxRow[]>(
+      const rows = await em.execute<EventLogRow[]>(
         `select * from outbox_events where published_at is null order by position limit ? for update skip locked`,
         [this.settings.batchSize],
       );
@@ -144,8 +130,8 @@ export class OutboxRelay {
     this.wake?.();
   }
 
-  private publish(row: OutboxRow): Promise<unknown> {
-    const event = toEnvelope(row);
+  private publish(row: EventLogRow): Promise<unknown> {
+    const event = eventFromLogRow(row);
     return context.with(contextFromCarrier(row.trace_context), () =>
       tracer.startActiveSpan(
         `publish ${event.type}`,
@@ -189,21 +175,4 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function toEnvelope(row: OutboxRow): EventEnvelope {
-  return {
-    id: row.id,
-    position: String(row.position),
-    type: row.type,
-    schemaVersion: row.schema_version,
-    tenantId: row.tenant_id,
-    aggregateType: row.aggregate_type,
-    aggregateId: row.aggregate_id,
-    aggregateVersion: row.aggregate_version,
-    commandId: row.command_id,
-    occurredAt: new Date(row.occurred_at).toISOString(),
-    payload: row.payload,
-    traceContext: row.trace_context,
-  };
 }
