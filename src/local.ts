@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { startApiServer } from './api/api-server.js';
 import { compose } from './composition-root.js';
 import { demoBanner, seedDemo } from './demo-seed.js';
-import { loadConfig } from './platform/config.js';
+import { loadConfigOrExit } from './platform/config.js';
 import { ensureDatabaseExists } from './platform/db/database-admin.js';
 import { migrateUp } from './platform/db/orm.js';
 import { checkEvictionPolicy } from './platform/redis.js';
@@ -14,7 +14,7 @@ import { exitOnSignals } from './platform/shutdown.js';
 import { startWorkers } from './workers/worker-process.js';
 
 const { values } = parseArgs({ options: { seed: { type: 'boolean', default: false } } });
-const config = loadConfig();
+const config = loadConfigOrExit();
 await ensureDatabaseExists(config.DATABASE_URL);
 const services = await compose(config, { processName: 'local' });
 await migrateUp(services.orm);

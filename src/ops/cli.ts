@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { compose, type Services } from '../composition-root.js';
-import { loadConfig } from '../platform/config.js';
+import { loadConfigOrExit } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { ProjectionRebuilder } from '../queries/shared/projection-rebuilder.js';
 import { isQueueName, QUEUE_NAMES } from '../workers/queues.js';
@@ -17,7 +17,7 @@ const { positionals } = parseArgs({ allowPositionals: true });
 const [command, target] = positionals;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const services = await compose(config, {
   processName: 'ops',
   logger: createLogger({ level: 'warn', format: config.logFormat, service: 'ops' }),

@@ -149,6 +149,17 @@ function jwtSettings(env: Env): Config['jwt'] {
   return { secret: env.JWT_SECRET ?? DEV_JWT_SECRET, algorithms: ['HS256'] };
 }
 
+/** For process entries: a bad configuration prints which variables are wrong and exits 1. */
+export function loadConfigOrExit(source: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
 export function parseDuration(text: string): number {
   const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text);
   if (!match) throw new Error(`not a duration: ${text}`);

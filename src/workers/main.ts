@@ -4,14 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import { compose } from '../composition-root.js';
-import { loadConfig } from '../platform/config.js';
+import { loadConfigOrExit } from '../platform/config.js';
 import { startHealthServer } from '../platform/health-server.js';
 import { checkEvictionPolicy } from '../platform/redis.js';
 import { exitOnSignals } from '../platform/shutdown.js';
 import { startWorkers } from './worker-process.js';
 
 const { values } = parseArgs({ options: { role: { type: 'string' } } });
-const config = loadConfig(values.role ? { ...process.env, WORKER_ROLES: values.role } : process.env);
+const config = loadConfigOrExit(values.role ? { ...process.env, WORKER_ROLES: values.role } : process.env);
 const services = await compose(config, { processName: `worker:${config.WORKER_ROLES.join('+')}` });
 await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
 

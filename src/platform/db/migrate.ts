@@ -2,12 +2,12 @@
  * `npm run migrate` (and the Kubernetes migration Job): apply pending migrations and exit.
  * The only way the schema changes.
  */
-import { loadConfig } from '../config.js';
+import { loadConfigOrExit } from '../config.js';
 import { createLogger } from '../logger.js';
 import { ensureDatabaseExists } from './database-admin.js';
 import { connectOrm, migrateUp } from './orm.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const logger = createLogger({ level: config.LOG_LEVEL, format: config.logFormat, service: 'migrate' });
 if (config.NODE_ENV !== 'production') await ensureDatabaseExists(config.DATABASE_URL);
 const orm = await connectOrm({ databaseUrl: config.DATABASE_URL, poolMax: 1, entities: [] });
