@@ -73,6 +73,11 @@ const schema = z
     /** Attempts of a projection job before it is dead-lettered (backoff starts at 250 ms). */
     PROJECTION_ATTEMPTS: z.coerce.number().int().min(1).default(8),
     WORKER_ROLES: csv.pipe(z.array(z.enum([...WORKER_ROLE_NAMES, 'all'])).min(1)).default(['all']),
+    /**
+     * How long a job's lock lasts without renewal (renewed at half-time while it runs). A worker
+     * that dies silently releases its jobs to others after about this long.
+     */
+    JOB_LOCK_DURATION: durationMs.default(parseDuration('30s')),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
     /** Relay wake-up poll, in case a NOTIFY is missed. */
     RELAY_POLL_INTERVAL: durationMs.default(parseDuration('1s')),

@@ -9,6 +9,7 @@ export type JobHandler = (job: Job) => Promise<unknown>;
 
 export interface ConsumerSettings extends QueueSettings {
   concurrency: number;
+  lockDurationMs: number;
   metrics: Metrics;
   /** Called once a job is dead-lettered (for example to mark its command failed). */
   onDeadLetter?: (job: Job, error: Error) => Promise<void>;
@@ -78,6 +79,8 @@ export function startConsumer(
     settings,
     {
       concurrency: settings.concurrency,
+      lockDuration: settings.lockDurationMs,
+      stalledInterval: settings.lockDurationMs,
     },
   );
   // BullMQ reports connection trouble here; without a listener Node would crash the worker.

@@ -58,6 +58,7 @@ export function startWorkers(services: Services, requested: readonly string[]): 
     redisUrl: config.REDIS_URL,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
+    lockDurationMs: config.JOB_LOCK_DURATION,
     metrics: services.metrics,
   };
 
