@@ -18,6 +18,7 @@ interface ExportedSpan {
   parentSpanId?: string;
   name: string;
   service: string;
+  links?: { traceId: string; spanId: string }[];
 }
 
 /** A minimal OTLP/HTTP (JSON) receiver: the real processes export their spans to it. */
@@ -128,6 +129,10 @@ describe('One trace from request to read model (real processes exporting OTLP)',
     await eventually(async () => missing().length === 0, 20_000, 'every expected span in the trace').catch(() => undefined);
 
     expect(missing(), `spans in the trace: ${inTrace().join(', ')}`).to.deep.equal([]);
+    const batch = collector.spans.find(
+      (span) => span.name === 'relay batch' && span.links?.some((link) => link.traceId === traceId),
+    );
+    expect(batch, 'a relay batch span linked to the request trace').to.not.equal(undefined);
     const requestLog = apiLogs.find((line) => line.trace_id === traceId);
     expect(requestLog, 'an API log line with the trace id').to.not.equal(undefined);
     expect(

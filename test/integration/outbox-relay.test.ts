@@ -4,6 +4,7 @@ import { openQueue } from '../../src/platform/queues.js';
 import { QUEUE_NAMES, type QueueName } from '../../src/workers/queues.js';
 import { OutboxRelay } from '../../src/workers/relay/outbox-relay.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
+import { eventually } from '../support/http.js';
 import { startRedis, stopRedis } from '../support/redis-server.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -102,11 +103,14 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       const revived = await startRedis(16390);
       try {
         // The producers reconnect on their own; the relay simply succeeds on a later cycle.
-        let published = 0;
-        for (let attempt = 0; attempt < 20 && published === 0; attempt++)
-          published = await relay(queues)
-            .publishBatch()
-            .catch(() => 0);
+        const published = await eventually(
+          () =>
+            relay(queues)
+              .publishBatch()
+              .catch(() => 0),
+          15_000,
+          'a relay cycle to succeed once Redis is back',
+        );
         expect(published).to.equal(4);
         expect(await rows(service.services, 'select 1 from outbox_events where published_at is null')).to.have.length(0);
         expect(await queues.get('projections')!.getJobCountByTypes('waiting')).to.equal(4);

@@ -69,10 +69,32 @@ export class OutboxRelay {
         [this.settings.batchSize],
       );
       if (!rows.length) return 0;
-      await withTimeout(Promise.all(rows.map((row) => this.publish(row))), this.settings.publishTimeoutMs);
+      await withTimeout(this.publishAll(rows), this.settings.publishTimeoutMs);
       await em.execute('update outbox_events set published_at = now() where id in (?)', [rows.map((row) => row.id)]);
       return rows.length;
     });
+  }
+
+  /**
+   * One span per batch, linked to the trace of every event in it (a batch serves many requests),
+   * while each event's own publish span continues that event's trace.
+   */
+  private publishAll(rows: EventLogRow[]): Promise<unknown> {
+    const links = rows
+      .map((row) => trace.getSpanContext(contextFromCarrier(row.trace_context)))
+      .filter((spanContext) => spanContext !== undefined)
+      .map((spanContext) => ({ context: spanContext }));
+    return tracer.startActiveSpan(
+      'relay batch',
+      { root: true, links, attributes: { 'messaging.batch.message_count': rows.length } },
+      async (span) => {
+        try {
+          return await Promise.all(rows.map((row) => this.publish(row)));
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   private async run(): Promise<void> {
