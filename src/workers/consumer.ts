@@ -38,7 +38,7 @@ export function startConsumer(
   logger: Logger,
 ): Worker {
   const { metrics } = settings;
-  const process = async (job: Job) => {
+  const processJob = async (job: Job) => {
     const stopTimer = metrics.jobDuration.startTimer({ queue });
     try {
       const result = await handler(job);
@@ -75,7 +75,7 @@ export function startConsumer(
 
   const worker = openWorker(
     queue,
-    (job) => withLogContext({ queue, jobId: job.id, job: job.name }, () => process(job)),
+    (job) => withLogContext({ queue, jobId: job.id, job: job.name }, () => processJob(job)),
     settings,
     {
       concurrency: settings.concurrency,

@@ -19,6 +19,7 @@ interface ObservedSystem {
  * backlog, outbox backlog and age, dependency health, and the PostgreSQL pool.
  */
 export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
+  const outboxState = outboxStateReader(system.orm);
   const allQueues = [...system.queues.values(), ...system.deadLetterQueues.values()];
 
   metrics.gaugeAtScrape('cqrs_queue_jobs', 'Jobs per queue and state', ['queue', 'state'], async (gauge) => {
@@ -42,14 +43,14 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
     }
   });
   metrics.gaugeAtScrape('cqrs_outbox_backlog_events', 'Committed events not yet published to Redis', [], async (gauge) => {
-    gauge.set((await outboxState(system.orm)).backlog);
+    gauge.set((await outboxState()).backlog);
   });
   metrics.gaugeAtScrape(
     'cqrs_outbox_oldest_unpublished_age_seconds',
     'Age of the oldest unpublished event',
     [],
     async (gauge) => {
-      gauge.set((await outboxState(system.orm)).oldestAgeSeconds);
+      gauge.set((await outboxState()).oldestAgeSeconds);
     },
   );
   metrics.gaugeAtScrape('cqrs_dependency_up', 'Whether a dependency answers (1) or not (0)', ['dependency'], async (gauge) => {
@@ -85,18 +86,19 @@ export async function backlogOf(queue: Queue, redis: Redis): Promise<number> {
   return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + dueDelayed;
 }
 
-let cached: { at: number; value: Promise<{ backlog: number; oldestAgeSeconds: number }> } | undefined;
-
-/** One query per scrape for both outbox gauges (they are collected one after the other). */
-function outboxState(orm: Orm) {
-  if (cached && Date.now() - cached.at < 1_000) return cached.value;
-  const value = orm.em
-    .getConnection()
-    .execute<{ backlog: string; oldest: string | null }[]>(
-      `select count(*) as backlog, extract(epoch from now() - min(occurred_at)) as oldest
-         from outbox_events where published_at is null`,
-    )
-    .then(([row]) => ({ backlog: Number(row?.backlog ?? 0), oldestAgeSeconds: Number(row?.oldest ?? 0) }));
-  cached = { at: Date.now(), value };
-  return value;
+/** Both outbox gauges from one query per scrape (they are collected one after the other). */
+function outboxStateReader(orm: Orm) {
+  let cached: { at: number; value: Promise<{ backlog: number; oldestAgeSeconds: number }> } | undefined;
+  return () => {
+    if (cached && Date.now() - cached.at < 1_000) return cached.value;
+    const value = orm.em
+      .getConnection()
+      .execute<{ backlog: string; oldest: string | null }[]>(
+        `select count(*) as backlog, extract(epoch from now() - min(occurred_at)) as oldest
+           from outbox_events where published_at is null`,
+      )
+      .then(([row]) => ({ backlog: Number(row?.backlog ?? 0), oldestAgeSeconds: Number(row?.oldest ?? 0) }));
+    cached = { at: Date.now(), value };
+    return value;
+  };
 }
