@@ -1,6 +1,5 @@
-import { ValidationError } from '../../platform/errors.js';
+import { ForbiddenError, ValidationError } from '../../platform/errors.js';
 import { allows } from '../../policies/abilities.js';
-import { ForbiddenError } from '../../platform/errors.js';
 import type { Principal } from '../../policies/principal.js';
 import type { Freshness } from '../shared/consistency.js';
 import type { Projection } from '../shared/projection.js';
