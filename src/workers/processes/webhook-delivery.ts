@@ -44,7 +44,10 @@ export interface DeliverySettings {
 export function webhookDelivery(orm: Orm, policy: WebhookTargetPolicy, clock: Clock, settings: DeliverySettings) {
   return async (job: Job): Promise<{ status: number }> => {
     const { subscriptionId, payload } = deliveryFromJob(job.data);
-    const subscription = await orm.em.fork().findOne(WebhookSubscription, { id: subscriptionId, tenantId: payload.tenantId });
+    // The primary, not a replica: a subscription deleted a moment ago must not be delivered to.
+    const subscription = await orm.em
+      .fork()
+      .findOne(WebhookSubscription, { id: subscriptionId, tenantId: payload.tenantId }, { connectionType: 'write' });
     if (!subscription) throw new UnrecoverableError(`webhook subscription ${subscriptionId} no longer exists`);
     const target = await policy.check(subscription.url).catch(refusalIsFinal);
 

@@ -53,6 +53,7 @@ function subscriptionsTo(orm: Orm, event: DomainEvent): Promise<{ id: string }[]
   return em.find(
     WebhookSubscription,
     { ...subscribed, createdAt: { $lte: new Date(event.occurredAt) } },
-    { fields: ['id'], orderBy: { id: 'asc' } },
+    // The primary, not a replica: a subscription made a moment ago is already there.
+    { fields: ['id'], orderBy: { id: 'asc' }, connectionType: 'write' },
   );
 }
