@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { commandEntities, createCommands, type Commands } from './commands/index.js';
 import { CommandFailures } from './commands/shared/command-failures.js';
 import { IdempotencyStore } from './commands/shared/idempotency.js';
@@ -8,19 +9,18 @@ import { connectOrm, type Orm } from './platform/db/orm.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { openQueue } from './platform/queues.js';
-import { observeSystem } from './workers/observed-state.js';
-import { ProjectionRebuilds } from './workers/projection-rebuilds.js';
-import { QueueOperations } from './workers/queue-operations.js';
-import { ProjectionRebuilder } from './queries/shared/projection-rebuilder.js';
 import { producerConnection } from './platform/redis.js';
-import { Redis } from 'ioredis';
 import { createReadSide, queryEntities, type Queries } from './queries/index.js';
 import type { Projections } from './queries/projections.js';
+import { ProjectionRebuilder } from './queries/shared/projection-rebuilder.js';
 import type { Projector } from './queries/shared/projector.js';
-import { QUEUE_NAMES, deadLetterQueueOf, jobOptionsFor, type QueueName } from './workers/queues.js';
 import type { DeadLetter } from './workers/consumer.js';
+import { observeSystem } from './workers/observed-state.js';
 import { FakePaymentGateway } from './workers/payments/fake-payment-gateway.js';
 import type { PaymentGateway } from './workers/payments/payment-gateway.js';
+import { ProjectionRebuilds } from './workers/projection-rebuilds.js';
+import { QueueOperations } from './workers/queue-operations.js';
+import { QUEUE_NAMES, deadLetterQueueOf, jobOptionsFor, type QueueName } from './workers/queues.js';
 
 /** Adapters a test (or another deployment) may swap; everything else is built from config. */
 export interface Overrides {

@@ -31,15 +31,7 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
   app.get('/metrics', async (_request, response) => {
     response.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
-  // The client fails fast (no offline queue), so a down Redis answers "no" at once.
-  app.use(
-    healthRoutes(services, readiness, () =>
-      redis.ping().then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
+  app.use(healthRoutes(services, readiness));
   app.get('/openapi.json', (_request, response) => {
     response.json(openApiDocument);
   });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Services } from '../composition-root.js';
 import { pendingMigrations } from '../platform/db/orm.js';
+import { redisAnswers } from '../platform/redis.js';
 
 export interface Readiness {
   draining: boolean;
@@ -11,13 +12,13 @@ export interface Readiness {
  * PostgreSQL and applied migrations, and turns 503 as soon as draining starts. Redis is reported
  * but does not gate the API: the write path needs only PostgreSQL.
  */
-export function healthRoutes(services: Services, readiness: Readiness, redisReachable: () => Promise<boolean>): Router {
+export function healthRoutes(services: Services, readiness: Readiness): Router {
   const router = Router();
   router.get('/health/live', (_request, response) => {
     response.json({ status: 'ok' });
   });
   router.get('/health/ready', async (_request, response) => {
-    const [database, redis] = await Promise.all([databaseState(services), redisReachable()]);
+    const [database, redis] = await Promise.all([databaseState(services), redisAnswers(services.redis)]);
     const ok = !readiness.draining && database === 'ok';
     response.status(ok ? 200 : 503).json({
       status: ok ? 'ok' : 'unavailable',

@@ -10,7 +10,6 @@ import cliProgress from 'cli-progress';
 import { compose, type Services } from '../composition-root.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
-import { ProjectionRebuilder } from '../queries/shared/projection-rebuilder.js';
 import { isQueueName, QUEUE_NAMES } from '../workers/queues.js';
 
 const { positionals } = parseArgs({ allowPositionals: true });
@@ -59,7 +58,7 @@ async function run(services: Services): Promise<void> {
         cliProgress.Presets.shades_classic,
       );
       let started = false;
-      const result = await new ProjectionRebuilder(services.orm, services.projector).rebuild(projection, (progress) => {
+      const result = await services.rebuilds.run(projection.name, (progress) => {
         if (!started) bar.start(progress.total, 0);
         started = true;
         bar.update(progress.applied);

@@ -53,3 +53,30 @@ export async function checkEvictionPolicy(url: string, mode: 'refuse' | 'warn', 
     client.disconnect();
   }
 }
+
+/** Whether Redis answers now. With a fail-fast client a down Redis answers "no" at once. */
+export function redisAnswers(redis: Redis): Promise<boolean> {
+  return redis.ping().then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Waits (bounded) until a fail-fast client is connected, for work that must not fail just because
+ * it started a moment after the process did (a CLI command, say). Rejects if Redis stays away.
+ */
+export async function redisReady(redis: Redis, timeoutMs = 3_000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`Redis is not reachable (waited ${timeoutMs} ms)`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
+}

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { compose } from '../composition-root.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { startHealthServer } from '../platform/health-server.js';
-import { checkEvictionPolicy } from '../platform/redis.js';
+import { checkEvictionPolicy, redisAnswers } from '../platform/redis.js';
 import { exitOnSignals } from '../platform/shutdown.js';
 import { startWorkers } from './worker-process.js';
 
@@ -21,7 +21,7 @@ const health = await startHealthServer(
   config.WORKER_HTTP_PORT,
   {
     async ready() {
-      const redis = await workers.redisReachable();
+      const redis = await redisAnswers(services.redis);
       return { ok: !draining && redis, checks: { draining: String(draining), redis: redis ? 'ok' : 'unreachable' } };
     },
   },

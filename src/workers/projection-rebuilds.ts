@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AppError, NotFoundError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
+import { redisReady } from '../platform/redis.js';
 import type { Projection } from '../queries/shared/projection.js';
 import type { ProjectionRebuilder, RebuildProgress } from '../queries/shared/projection-rebuilder.js';
 
@@ -29,26 +30,38 @@ export class ProjectionRebuilds {
     return projection;
   }
 
+  /** Starts a rebuild in the background and returns its first progress report (HTTP). */
   async start(name: string): Promise<RebuildProgress> {
+    let first: RebuildProgress | undefined;
+    const reported = new Promise<RebuildProgress>((resolve, reject) => {
+      this.run(name, (progress) => {
+        first ??= { ...progress };
+        resolve(first);
+      }).catch((error: unknown) => {
+        if (!first) return reject(error); // refused before it began (unknown projection, already running)
+        this.logger.error('projection rebuild failed', { projection: name, error: String(error) });
+      });
+    });
+    return reported;
+  }
+
+  /**
+   * Rebuilds `name` to completion (the ops CLI waits on this): one rebuild per projection at a time,
+   * whoever starts it, with its progress kept in Redis for `status`.
+   */
+  async run(name: string, onProgress: (progress: RebuildProgress) => void = () => {}): Promise<RebuildProgress> {
     const projection = this.projectionNamed(name);
+    await redisReady(this.redis);
     const locked = await this.redis.set(this.key(name, 'lock'), '1', 'EX', 3600, 'NX');
     if (!locked) throw new RebuildRunningError(name);
-    let latest: RebuildProgress = {
-      projection: name,
-      total: 0,
-      applied: 0,
-      startedAt: new Date().toISOString(),
-      finishedAt: null,
-    };
-    await this.save(latest);
-    void this.rebuilder
-      .rebuild(projection, (progress) => {
-        latest = { ...progress };
-        void this.save(latest);
-      })
-      .catch((error: unknown) => this.logger.error('projection rebuild failed', { projection: name, error: String(error) }))
-      .finally(() => void this.redis.del(this.key(name, 'lock')).then(() => this.save(latest)));
-    return latest;
+    try {
+      return await this.rebuilder.rebuild(projection, (progress) => {
+        void this.save(progress);
+        onProgress(progress);
+      });
+    } finally {
+      await this.redis.del(this.key(name, 'lock'));
+    }
   }
 
   async status(name: string): Promise<RebuildProgress> {

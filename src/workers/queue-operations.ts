@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { redisReady } from '../platform/redis.js';
 import type { DeadLetter } from './consumer.js';
 import { backlogOf } from './observed-state.js';
 import type { QueueName } from './queues.js';
@@ -21,6 +22,7 @@ export class QueueOperations {
   ) {}
 
   async overview(): Promise<QueueOverview[]> {
+    await redisReady(this.redis);
     return Promise.all(
       [...this.queues].map(async ([name, queue]) => {
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');

@@ -1,8 +1,6 @@
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Services } from '../composition-root.js';
 import { WORKER_ROLE_NAMES, type WorkerRole } from '../platform/config.js';
-import { producerConnection } from '../platform/redis.js';
 import { startConsumer, type ConsumerSettings, type JobHandler } from './consumer.js';
 import { expiryHandler } from './processes/expiry.worker.js';
 import { paymentsHandler } from './processes/payments.worker.js';
@@ -13,9 +11,6 @@ import { OutboxRelay } from './relay/outbox-relay.js';
 
 export interface RunningWorkers {
   roles: WorkerRole[];
-  relay: OutboxRelay | undefined;
-  /** Redis answers (workers need it; the API does not). */
-  redisReachable(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -93,23 +88,11 @@ export function startWorkers(services: Services, requested: readonly string[]): 
   });
   logger.info('workers started', { roles });
 
-  const probe = new Redis({ ...producerConnection(config.REDIS_URL), lazyConnect: true });
-  probe.on('error', () => undefined);
   return {
     roles,
-    relay,
-    async redisReachable() {
-      try {
-        if (probe.status === 'wait' || probe.status === 'end') await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        return false;
-      }
-    },
     async stop() {
       clearInterval(purge);
       await Promise.all([relay?.stop(), ...workers.map((worker) => closeWithin(worker, config.SHUTDOWN_TIMEOUT_MS))]);
-      probe.disconnect();
       logger.info('workers stopped', { roles });
     },
   };

@@ -173,4 +173,26 @@ describe('Operations: rebuilds, redrive, metrics, ops CLI', function () {
     expect(wrong.status).to.equal(1);
     expect(wrong.stderr).to.match(/name a queue/);
   });
+
+  it('When `npm run ops -- rebuild` runs, then it rebuilds; while another rebuild of that projection holds the lock, it is refused', async () => {
+    const env = {
+      ...process.env,
+      DATABASE_URL: service.config.DATABASE_URL,
+      REDIS_URL: service.config.REDIS_URL,
+      QUEUE_PREFIX: service.config.QUEUE_PREFIX,
+    };
+    const rebuild = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/ops/cli.ts', 'rebuild', 'daily_sales'], { env, encoding: 'utf8' });
+
+    const done = rebuild();
+    // The lock an HTTP-started rebuild holds while it runs (ProjectionRebuilds).
+    await service.services.redis.set(`${service.config.QUEUE_PREFIX}:rebuild:daily_sales:lock`, '1', 'EX', 60);
+    const refused = rebuild();
+    await service.services.redis.del(`${service.config.QUEUE_PREFIX}:rebuild:daily_sales:lock`);
+
+    expect(done.status, done.stderr).to.equal(0);
+    expect(done.stdout).to.match(/rebuilt daily_sales from \d+ event\(s\)/);
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.match(/already running/);
+  });
 });
