@@ -38,6 +38,8 @@ export class OutboxRelay {
   private wake: (() => void) | undefined;
   /** Set by a NOTIFY that arrived while a cycle was running: the next sleep is skipped. */
   private notified = false;
+  /** Ends an uninterruptible sleep early, for stop() only. */
+  private stopping: (() => void) | undefined;
 
   constructor(
     private readonly orm: Orm,
@@ -57,6 +59,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     this.poke();
+    this.stopping?.();
     await this.loop;
     await this.listener?.end().catch(() => undefined);
   }
@@ -109,19 +112,24 @@ export class OutboxRelay {
       } catch (error) {
         failures += 1;
         this.logger.warn('outbox relay cycle failed; events stay in the outbox', { error: String(error), failures });
-        await this.sleep(Math.min(this.settings.pollIntervalMs * 2 ** failures, 10_000));
+        // A backoff is not cut short by commits: during an outage every commit would retry at once.
+        await this.sleep(Math.min(this.settings.pollIntervalMs * 2 ** failures, 10_000), { wakeOnNotify: false });
       }
     }
   }
 
-  /** Waits for a NOTIFY from a committing command, or the poll interval, whichever is first. */
-  private async sleep(ms: number): Promise<void> {
-    if (!this.running || this.notified) return;
-    const woken = new Promise<void>((resolve) => (this.wake = resolve));
+  /** Waits for a NOTIFY from a committing command (unless told not to), or `ms`, whichever is first. */
+  private async sleep(ms: number, { wakeOnNotify = true } = {}): Promise<void> {
+    if (!this.running || (wakeOnNotify && this.notified)) return;
+    const woken = new Promise<void>((resolve) => {
+      if (wakeOnNotify) this.wake = resolve;
+      else this.stopping = resolve;
+    });
     const abort = new AbortController();
     await Promise.race([woken, delay(ms, undefined, { signal: abort.signal }).catch(() => undefined)]);
     abort.abort();
     this.wake = undefined;
+    this.stopping = undefined;
   }
 
   private async listen(): Promise<void> {
