@@ -1,159 +1,120 @@
 /**
- * `npm run bench`: throughput and latency of the real service on this machine's PostgreSQL and
- * Redis, in its own database and queue prefix (never the dev data). Prints a summary and writes
- * bench-results/latest.json. Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (20),
- * BENCH_ROLES (worker roles in the same process, default all; `none` measures the API's
- * command path alone and skips the phases that need projections), DATABASE_URL / REDIS_URL (the
- * servers to use; defaults are the local ones).
+ * `npm run bench`: the service as production runs it (compiled, separate API and worker
+ * processes, NODE_ENV=production, RS256 tokens, info JSON logs, OpenTelemetry exporting with the
+ * production sampler) against hand-written raw baselines and against the starting commit, in
+ * interleaved A/B pairs on this machine's PostgreSQL and Redis (own databases and key prefixes,
+ * dropped afterwards). Writes bench-results/<time>.{json,md} and latest.{json,md}; exits 1 when a
+ * run is invalid (non-2xx, errors, timeouts, lost or duplicated effects, a crashed process).
+ *
+ * Environment (defaults in brackets): BENCH_SECONDS [10] per closed-loop run, BENCH_WARMUP_SECONDS
+ * [3], BENCH_PAIRS [3], BENCH_CONNECTIONS [20], BENCH_PIPELINE_SECONDS [20] of orders per pipeline
+ * and freshness run, BENCH_RATE [50] orders/s of the open-loop freshness load, BENCH_BASELINE
+ * [5994be8] (git ref of the pipeline comparison, or `skip`), BENCH_KEEP_BASELINE [0] (keep its
+ * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout],
+ * BENCH_NODE_OPTIONS [the manifests' heap flags], DATABASE_URL, REDIS_URL.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import autocannon from 'autocannon';
-import { createProduct, rows } from '../support/fixtures.js';
-import { eventually, http } from '../support/http.js';
-import { startTestService } from '../support/test-service.js';
-import { tokenFor } from '../support/tokens.js';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BenchContext, BenchSettings } from './lib/context.js';
+import { buildBaseline, signingKeys, startOtlpSink } from './lib/environment.js';
+import { renderMarkdown } from './lib/report.js';
+import { apiScenario } from './scenarios/api.js';
+import { freshnessScenario } from './scenarios/freshness.js';
+import { comparePipelines } from './scenarios/pipeline.js';
 
-process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
-process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
-const apiOnly = process.env.BENCH_ROLES === 'none';
+const env = process.env;
+const settings: BenchSettings = {
+  seconds: Number(env.BENCH_SECONDS ?? 10),
+  warmupSeconds: Number(env.BENCH_WARMUP_SECONDS ?? 3),
+  pairs: Number(env.BENCH_PAIRS ?? 3),
+  connections: Number(env.BENCH_CONNECTIONS ?? 20),
+  rate: Number(env.BENCH_RATE ?? 50),
+  pipelineSeconds: Number(env.BENCH_PIPELINE_SECONDS ?? 20),
+  baseline: env.BENCH_BASELINE ?? '5994be8',
+  scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout').split(',').map((s) => s.trim()),
+  nodeOptions: env.BENCH_NODE_OPTIONS ?? '',
+};
 
-const service = await startTestService({
-  roles: apiOnly ? [] : (process.env.BENCH_ROLES ?? 'all').split(','),
-  env: {
-    LOG_LEVEL: 'error',
-    PAYMENT_LATENCY: '0ms',
-    RATE_LIMIT_POINTS: '100000000',
-    WORKER_CONCURRENCY: '20',
-    DATABASE_POOL_MAX: '20',
+const startedAt = new Date();
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+const resultsDir = resolve('bench-results');
+const logDir = join(resultsDir, `logs-${stamp}`);
+mkdirSync(logDir, { recursive: true });
+const problems: string[] = [];
+const began = performance.now();
+const progress = (line: string) => console.log(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s] ${line}`);
+
+const keys = signingKeys();
+const otlp = await startOtlpSink();
+const wantsBaseline = settings.scenarios.includes('pipeline') && settings.baseline !== 'skip';
+const baseline = wantsBaseline ? await buildBaseline(settings.baseline, progress) : undefined;
+const context: BenchContext = {
+  settings,
+  projectDir: process.cwd(),
+  baselineDir: baseline?.dir,
+  serverDatabaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  publicKeyPem: keys.publicKeyPem,
+  privateKey: keys.privateKey,
+  otlpUrl: otlp.url,
+  logDir,
+  progress,
+  invalid: (reason) => {
+    problems.push(reason);
+    progress(`INVALID: ${reason}`);
   },
-});
-const results: Record<string, unknown> = { seconds, connections, node: process.version, at: new Date().toISOString() };
-let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+};
 
+const results: Record<string, unknown> = {
+  startedAt: startedAt.toISOString(),
+  settings,
+  machine: { cpus: cpus().length, loadAverageAtStart: loadavg().map((l) => Math.round(l * 10) / 10), node: process.version },
+};
+const oneRelay = ['relay', 'projections', 'payments,expiry,webhooks'];
+const twoRelays = ['relay', 'relay', 'projections', 'projections', 'payments,expiry,webhooks'];
 try {
-  const productId = await createProduct(service.services, 'bench', { priceCents: 100 });
-  const customers = Array.from({ length: 50 }, (_, i) =>
-    tokenFor(service.config, { sub: `c${i}`, tenant: 'bench', roles: ['customer'] }),
-  );
-  const body = JSON.stringify({ lines: [{ productId, quantity: 1 }] });
-
-  // 1. Commands: POST /v1/orders from 50 customers.
-  let next = 0;
-  const accepted: string[] = []; // order ids from 202 answers
-  const writes = await autocannon({
-    url: `${service.url}/v1/orders`,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => ({
-          ...request,
-          body,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${customers[next++ % customers.length]}` },
-        }),
-        onResponse: (status, responseBody) => {
-          if (status === 202) accepted.push((JSON.parse(responseBody) as { orderId: string }).orderId);
-        },
-      },
-    ],
-  });
-  results.placeOrder = summarize(writes);
-
-  // Without workers nothing projects: an API-only run stops after the command phase.
-  if (!apiOnly) {
-    // 2. Every accepted order must reach order_view exactly once: nothing lost, nothing doubled.
-    // (autocannon stops counting at the deadline while late answers still arrive, so the committed
-    // orders, not the 202s it saw, are what must all be projected.)
-    const settleStarted = Date.now();
-    const [committed] = await rows<{ n: string }>(service.services, "select count(*) as n from orders where tenant_id = 'bench'");
-    const committedOrders = Number(committed!.n);
-    await eventually(
-      async () => {
-        const [row] = await rows<{ n: string }>(service.services, 'select count(*) as n from order_view');
-        return Number(row!.n) >= committedOrders;
-      },
-      120_000,
-      'every committed order to be projected',
+  if (settings.scenarios.includes('api')) results.api = await apiScenario(context);
+  if (settings.scenarios.includes('pipeline')) {
+    results.pipeline = await comparePipelines(
+      context,
+      'pipeline',
+      { label: 'today', roles: ['all'] },
+      baseline
+        ? { label: `start-${settings.baseline}`, roles: ['all'], dir: baseline.dir }
+        : { label: 'today-again', roles: ['all'] },
     );
-    const [projected] = await rows<{ n: string; distinct_ids: string }>(
-      service.services,
-      'select count(*) as n, count(distinct id) as distinct_ids from order_view',
-    );
-    const [unpublished] = await rows<{ n: string }>(
-      service.services,
-      'select count(*) as n from outbox_events where published_at is null',
-    );
-    const missing = await rows(
-      service.services,
-      'select id from orders o where not exists (select 1 from order_view v where v.id = o.id)',
-    );
-    results.consistency = {
-      answered202: accepted.length,
-      committedOrders,
-      projected: Number(projected!.n),
-      lost: missing.length,
-      duplicated: Number(projected!.n) - Number(projected!.distinct_ids),
-      unpublishedAfterSettle: Number(unpublished!.n),
-      settleMs: Date.now() - settleStarted,
-    };
-
-    // 3. Queries: GET /v1/orders/{id} (the read model).
-    const orderId = accepted[0]!;
-    const owner = (
-      await rows<{ customer_id: string }>(service.services, 'select customer_id from order_view where id = ?', [orderId])
-    )[0]!.customer_id;
-    const reads = await autocannon({
-      url: `${service.url}/v1/orders/${orderId}`,
-      connections,
-      duration: seconds,
-      headers: { authorization: `Bearer ${tokenFor(service.config, { sub: owner, tenant: 'bench', roles: ['customer'] })}` },
-    });
-    results.getOrder = summarize(reads);
-
-    // 4. Write-to-read latency: 202 until the order is readable (read-your-writes), one at a time.
-    const samples: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const started = performance.now();
-      const placed = await http(`${service.url}/v1/orders`, { token: customers[i % customers.length], body: JSON.parse(body) });
-      const read = await http(`${service.url}/v1/orders/${placed.body.orderId}?consistentWith=${placed.body.commandId}`, {
-        token: customers[i % customers.length],
-      });
-      if (read.headers.get('consistency') === 'fresh') samples.push(performance.now() - started);
-    }
-    samples.sort((a, b) => a - b);
-    results.commandToReadModelMs = {
-      samples: samples.length,
-      p50: pct(samples, 50),
-      p95: pct(samples, 95),
-      p99: pct(samples, 99),
-      max: samples.at(-1),
-    };
   }
+  if (settings.scenarios.includes('freshness')) results.freshness = await freshnessScenario(context);
+  if (settings.scenarios.includes('scaleout')) {
+    results.scaleout = await comparePipelines(
+      context,
+      'scale-out',
+      { label: 'two-relays-two-projections', roles: twoRelays },
+      { label: 'one-of-each', roles: oneRelay },
+    );
+  }
+} catch (error) {
+  context.invalid(`the run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 } finally {
-  results.peakRssMb = Math.round(peakRss / 1024 / 1024);
-  clearInterval(sampler);
-  await service.stop();
+  await otlp.close();
+  if (baseline && env.BENCH_KEEP_BASELINE !== '1') await baseline.remove().catch(() => undefined);
 }
 
-mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
-console.log(JSON.stringify(results, null, 2));
-
-function summarize(result: autocannon.Result) {
-  return {
-    requestsPerSecond: Math.round(result.requests.average),
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
-    total: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-  };
+results.otlpExportRequests = otlp.received();
+results.machine = { ...(results.machine as object), loadAverageAtEnd: loadavg().map((l) => Math.round(l * 10) / 10) };
+results.durationSeconds = Math.round((performance.now() - began) / 1000);
+results.valid = problems.length === 0;
+results.problems = problems;
+const json = `${JSON.stringify(results, null, 2)}\n`;
+const markdown = renderMarkdown(results);
+for (const name of [stamp, 'latest']) {
+  writeFileSync(join(resultsDir, `${name}.json`), json);
+  writeFileSync(join(resultsDir, `${name}.md`), markdown);
 }
-
-function pct(sorted: number[], p: number): number {
-  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10;
+console.log(`\n${markdown}`);
+console.log(`results: ${join(resultsDir, `${stamp}.json`)} (and .md); process logs: ${logDir}`);
+if (problems.length) {
+  console.error(`INVALID RUN:\n  ${problems.join('\n  ')}`);
+  process.exitCode = 1;
 }

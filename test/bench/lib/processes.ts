@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** A process of the benchmark: how long it took to become ready, and its memory while it ran. */
+export interface BenchProcess {
+  name: string;
+  pid: number;
+  /** Spawn until its readiness endpoint first answered 200. */
+  coldStartMs: number;
+  /** Highest resident set size sampled so far (MB). */
+  peakRssMb(): number;
+  /** Stops it with SIGTERM (as Kubernetes does) and returns its peak RSS (kernel high-water mark). */
+  stop(): Promise<{ peakRssMb: number; exitCode: number | null }>;
+  /** True once the process exited on its own (a crash during a run invalidates the run). */
+  exited(): boolean;
+}
+
+export interface SpawnOptions {
+  name: string;
+  cwd: string;
+  args: string[];
+  env: Record<string, string>;
+  readyUrl: string;
+  logFile: string;
+  timeoutMs?: number;
+}
+
+/** A free loopback port: bound once by the OS, released, then handed to a child process. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Reads a field such as VmRSS or VmHWM (kB) of /proc/<pid>/status, in MB; 0 once it is gone. */
+function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Starts a process (stdout and stderr to its log file, as a container runtime would collect
+ * them) and waits until `readyUrl` answers 200. Memory is sampled every 250 ms; the kernel's
+ * high-water mark (VmHWM) is read just before it is stopped.
+ */
+export async function spawnProcess(options: SpawnOptions): Promise<BenchProcess> {
+  const log = openSync(options.logFile, 'a');
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, options.args, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  const pid = child.pid!;
+  let exitCode: number | null = null;
+  let gone = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      gone = true;
+      resolve();
+    }),
+  );
+  let peak = 0;
+  const sample = () => (peak = Math.max(peak, procStatusMb(pid, 'VmRSS')));
+  const sampler = setInterval(sample, 250);
+
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (gone) throw new Error(`${options.name} exited with ${exitCode} before it was ready; see ${options.logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.name} was not ready within ${options.timeoutMs ?? 60_000} ms; see ${options.logFile}`);
+    }
+    const ready = await fetch(options.readyUrl).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const coldStartMs = Math.round(performance.now() - started);
+
+  return {
+    name: options.name,
+    pid,
+    coldStartMs,
+    peakRssMb: () => Math.max(peak, sample()),
+    exited: () => gone,
+    async stop() {
+      clearInterval(sampler);
+      const highWater = Math.max(peak, procStatusMb(pid, 'VmHWM'));
+      if (!gone) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exit;
+        clearTimeout(killer);
+      }
+      return { peakRssMb: highWater, exitCode };
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { ApiComparison } from '../scenarios/api.js';
+import type { FreshnessComparison } from '../scenarios/freshness.js';
+import type { PipelineComparison, PipelineRun } from '../scenarios/pipeline.js';
+import type { RatioSummary } from './stats.js';
+import { span } from './stats.js';
+
+const ratio = (summary: RatioSummary) => `**${summary.median}** (${summary.min}-${summary.max})`;
+
+const API_TARGETS: Record<string, number> = {
+  'POST /v1/orders': 0.6,
+  'GET /v1/orders/{id}': 0.8,
+  'GET /v1/orders?limit=20': 0.7,
+};
+
+/** The summary table: medians of paired ratios with their range, and the absolute figures behind them. */
+export function renderMarkdown(results: Record<string, unknown>): string {
+  const lines: string[] = [];
+  const settings = results.settings as Record<string, unknown>;
+  const machine = results.machine as Record<string, unknown>;
+  lines.push(`# Benchmark ${String(results.startedAt)}${results.valid ? '' : ' (INVALID)'}`, '');
+  lines.push(
+    `Settings: ${JSON.stringify(settings)}. Machine: ${String(machine.cpus)} cores, load average ${JSON.stringify(machine.loadAverageAtStart)} at start, ` +
+      `${JSON.stringify(machine.loadAverageAtEnd)} at end, Node ${String(machine.node)}. Duration ${String(results.durationSeconds)} s.`,
+    '',
+  );
+  lines.push('| measure | project | baseline | ratio: median of pairs (range) | target |', '|---|---|---|---|---|');
+
+  const api = results.api as { comparisons: ApiComparison[] } | undefined;
+  for (const comparison of api?.comparisons ?? []) {
+    const project = comparison.pairs.map((pair) => pair.project);
+    const raw = comparison.pairs.map((pair) => pair.raw);
+    lines.push(
+      `| \`${comparison.endpoint}\` req/s (API alone) | ${span(project.map((r) => r.requestsPerSecond))} req/s, p99 ${span(project.map((r) => r.p99Ms))} ms ` +
+        `| raw: ${span(raw.map((r) => r.requestsPerSecond))} req/s, p99 ${span(raw.map((r) => r.p99Ms))} ms | ${ratio(comparison.throughputRatio)} ` +
+        `| >= ${API_TARGETS[comparison.endpoint] ?? '-'} |`,
+    );
+  }
+
+  const pipeline = results.pipeline as PipelineComparison | undefined;
+  if (pipeline) {
+    lines.push(
+      `| orders fully settled/s (API + worker, ${String(settings.pipelineSeconds)} s of orders) | ${runs(pipeline, 'a')} | ${pipeline.b}: ${runs(pipeline, 'b')} ` +
+        `| ${ratio(pipeline.ratio)} | >= 4 |`,
+    );
+  }
+  const freshness = results.freshness as FreshnessComparison | undefined;
+  if (freshness) {
+    const project = freshness.pairs.map((pair) => pair.project);
+    const raw = freshness.pairs.map((pair) => pair.raw);
+    lines.push(
+      `| accepted -> visible at ${freshness.rate}/s open loop | p50 ${span(project.map((r) => r.p50Ms))} ms, p99 ${span(project.map((r) => r.p99Ms))} ms ` +
+        `| raw BullMQ add -> processed: p50 ${span(raw.map((r) => r.p50Ms))} ms, p99 ${span(raw.map((r) => r.p99Ms))} ms ` +
+        `| p99 ${ratio(freshness.p99Ratio)} | <= 3 |`,
+    );
+  }
+  const scaleout = results.scaleout as PipelineComparison | undefined;
+  if (scaleout) {
+    lines.push(
+      `| scale-out: ${scaleout.a} vs ${scaleout.b}, settled/s | ${runs(scaleout, 'a')} | ${runs(scaleout, 'b')} | ${ratio(scaleout.ratio)} | >= 1, no duplicates |`,
+    );
+  }
+
+  const memory = processFigures([pipeline, scaleout]);
+  if (memory.length) {
+    lines.push('', '| process | peak RSS under load (MB) | cold start to ready (ms) |', '|---|---|---|');
+    for (const [name, figures] of memory) {
+      lines.push(`| ${name} | ${span(figures.rss)} | ${span(figures.cold)} |`);
+    }
+  }
+  const problems = results.problems as string[];
+  if (problems.length) lines.push('', '**Invalid run:**', '', ...problems.map((problem) => `- ${problem}`));
+  return `${lines.join('\n')}\n`;
+}
+
+function runs(comparison: PipelineComparison, side: 'a' | 'b'): string {
+  const all = comparison.pairs.map((pair) => pair[side]);
+  return `${span(all.map((run) => run.ordersPerSecond))} /s (${span(all.map((run) => run.orders))} orders)`;
+}
+
+function processFigures(comparisons: Array<PipelineComparison | undefined>) {
+  const figures = new Map<string, { rss: number[]; cold: number[] }>();
+  const runsOf = (comparison: PipelineComparison): PipelineRun[] => comparison.pairs.flatMap((pair) => [pair.a, pair.b]);
+  for (const comparison of comparisons) {
+    if (!comparison) continue;
+    for (const run of runsOf(comparison)) {
+      for (const proc of run.processes) {
+        const entry = figures.get(proc.name) ?? { rss: [], cold: [] };
+        entry.rss.push(proc.peakRssMb);
+        entry.cold.push(proc.coldStartMs);
+        figures.set(proc.name, entry);
+      }
+    }
+  }
+  return [...figures.entries()];
+}

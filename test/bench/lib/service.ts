@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AUDIENCE, ISSUER, createDatabase, deleteKeys, dropDatabases, uniqueId } from './environment.js';
+import { freePort, spawnProcess, type BenchProcess } from './processes.js';
+
+const run = promisify(execFile);
+
+export interface ServiceSettings {
+  /** Root of a built checkout (this one, or the baseline's worktree). */
+  dir: string;
+  label: string;
+  serverDatabaseUrl: string;
+  redisUrl: string;
+  publicKeyPem: string;
+  otlpUrl: string;
+  logDir: string;
+  /** Extra Node flags for every process (heap limits), as the manifests set them. */
+  nodeOptions: string;
+  env?: Record<string, string>;
+}
+
+export interface RunningService {
+  label: string;
+  url: string;
+  databaseUrl: string;
+  api: BenchProcess;
+  workers: BenchProcess[];
+  /** Stops every process and reports each one's peak RSS; then drops the database and keys. */
+  stop(): Promise<Array<{ name: string; peakRssMb: number; coldStartMs: number }>>;
+}
+
+/**
+ * The service as production runs it: compiled, one API process and worker processes (one per
+ * entry of `workerRoles`), NODE_ENV=production, RS256 tokens, info-level JSON logs, traces
+ * exported over OTLP with the production sampler (10%, parent-based). Its own database
+ * (migrated by the compiled migration entry) and its own queue prefix.
+ */
+export async function startService(settings: ServiceSettings, workerRoles: string[]): Promise<RunningService> {
+  const id = uniqueId();
+  const dbName = `bench_${settings.label.replace(/\W/g, '_')}_${id}`;
+  const databaseUrl = await createDatabase(settings.serverDatabaseUrl, dbName);
+  const prefix = `{bench-${id}}`;
+  const base: Record<string, string> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: settings.redisUrl,
+    QUEUE_PREFIX: prefix,
+    JWT_PUBLIC_KEY: settings.publicKeyPem,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    LOG_LEVEL: 'info',
+    // The limiter stays on (one Redis call per request) but must not refuse the benchmark's load.
+    RATE_LIMIT_POINTS: '100000000',
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_ENDPOINT: settings.otlpUrl,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
+    OTEL_SERVICE_NAME: 'cqrs-bench',
+    ...(settings.nodeOptions ? { NODE_OPTIONS: settings.nodeOptions } : {}),
+    ...settings.env,
+  };
+  await run(process.execPath, ['dist/src/platform/db/migrate.js'], { cwd: settings.dir, env: { ...process.env, ...base } });
+
+  const register = '--import=./dist/src/platform/telemetry/register.js';
+  const apiPort = await freePort();
+  const started: BenchProcess[] = [];
+  const stopAll = async () => {
+    const stats = [];
+    for (const proc of started) stats.push({ name: proc.name, coldStartMs: proc.coldStartMs, ...(await proc.stop()) });
+    await dropDatabases(settings.serverDatabaseUrl, [dbName]);
+    await deleteKeys(settings.redisUrl, prefix);
+    return stats.map(({ name, peakRssMb, coldStartMs }) => ({ name, peakRssMb, coldStartMs }));
+  };
+  try {
+    const [api, ...workers] = await Promise.all([
+      spawnProcess({
+        name: `${settings.label} api`,
+        cwd: settings.dir,
+        args: [register, 'dist/src/api/server.js'],
+        env: { ...base, PORT: String(apiPort) },
+        readyUrl: `http://127.0.0.1:${apiPort}/health/ready`,
+        logFile: join(settings.logDir, `${settings.label}-api.log`),
+      }).then((proc) => (started.push(proc), proc)),
+      ...workerRoles.map(async (roles, index) => {
+        const port = await freePort();
+        const proc = await spawnProcess({
+          name: `${settings.label} worker ${roles}${workerRoles.indexOf(roles) === index ? '' : ` #${index}`}`,
+          cwd: settings.dir,
+          args: [register, 'dist/src/workers/main.js', '--role', roles],
+          env: { ...base, WORKER_HTTP_PORT: String(port) },
+          readyUrl: `http://127.0.0.1:${port}/health/ready`,
+          logFile: join(settings.logDir, `${settings.label}-worker-${index}.log`),
+        });
+        started.push(proc);
+        return proc;
+      }),
+    ]);
+    return { label: settings.label, url: `http://127.0.0.1:${apiPort}`, databaseUrl, api: api!, workers, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
+import pg from 'pg';
+import type { RawOrderJob } from '../raw/raw-worker.js';
+import {
+  TENANT,
+  createProduct,
+  customerTokens,
+  orderBody,
+  sleep,
+  startProject,
+  startRaw,
+  type BenchContext,
+} from '../lib/context.js';
+import { createDatabase, deleteKeys, dropDatabases, uniqueId } from '../lib/environment.js';
+import { openLoop } from '../lib/load.js';
+import { pairedRatios, percentile, round, type RatioSummary } from '../lib/stats.js';
+
+const run = promisify(execFile);
+
+export interface FreshnessRun {
+  sent: number;
+  visible: number;
+  rejected: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface FreshnessComparison {
+  rate: number;
+  seconds: number;
+  pairs: Array<{ project: FreshnessRun; raw: FreshnessRun }>;
+  /** project p99 / raw p99 per pair (target: at most 3). */
+  p99Ratio: RatioSummary;
+}
+
+/**
+ * Watches order_view for ids and records when each first appears: the same observer for the
+ * service and for the raw baseline, polling every 10 ms.
+ */
+function visibilityWatcher(databaseUrl: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  const accepted = new Map<string, number>();
+  const latencies: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    await client.connect();
+    while (running || accepted.size) {
+      if (accepted.size) {
+        const { rows } = await client.query<{ id: string }>('select id from order_view where id = any($1::uuid[])', [
+          [...accepted.keys()],
+        ]);
+        const now = performance.now();
+        for (const { id } of rows) {
+          latencies.push(now - accepted.get(id)!);
+          accepted.delete(id);
+        }
+      }
+      await sleep(10);
+    }
+    await client.end();
+  })();
+  return {
+    accept: (id: string) => accepted.set(id, performance.now()),
+    /** Waits (bounded) until every accepted id was seen. */
+    async finish(timeoutMs: number): Promise<number[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (accepted.size && Date.now() < deadline) await sleep(50);
+      const missing = accepted.size;
+      accepted.clear();
+      running = false;
+      await loop;
+      if (missing) throw new Error(`${missing} accepted orders never became visible`);
+      return latencies;
+    },
+  };
+}
+
+function summarize(sent: number, rejected: number, latencies: number[]): FreshnessRun {
+  return {
+    sent,
+    visible: latencies.length,
+    rejected,
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    maxMs: round(Math.max(...latencies)),
+  };
+}
+
+/** The service: open-loop `POST /v1/orders` at `rate`; 202 received -> the order is in order_view. */
+async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
+  const { rate, pipelineSeconds } = context.settings;
+  const service = await startProject(context, 'freshness', ['all']);
+  try {
+    const productId = await createProduct(context, service);
+    const tokens = customerTokens(context, 50);
+    const watcher = visibilityWatcher(service.databaseUrl);
+    let rejected = 0;
+    const sent = await openLoop(rate, pipelineSeconds, async (i) => {
+      const response = await fetch(`${service.url}/v1/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens[i % tokens.length]}`, 'content-type': 'application/json' },
+        body: orderBody(productId),
+      });
+      if (response.status !== 202) {
+        rejected++;
+        return void (await response.arrayBuffer());
+      }
+      watcher.accept(((await response.json()) as { orderId: string }).orderId);
+    });
+    return summarize(sent, rejected, await watcher.finish(60_000));
+  } finally {
+    await service.stop();
+  }
+}
+
+/** Raw BullMQ at the same rate: `add` resolved -> the raw worker's upsert is visible. */
+async function rawFreshness(context: BenchContext): Promise<FreshnessRun> {
+  const { rate, pipelineSeconds } = context.settings;
+  const dbName = `bench_rawjobs_${uniqueId()}`;
+  const prefix = `{bench-raw-${uniqueId()}}`;
+  const databaseUrl = await createDatabase(context.serverDatabaseUrl, dbName);
+  await run(process.execPath, ['dist/src/platform/db/migrate.js'], {
+    cwd: context.projectDir,
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, JWT_PUBLIC_KEY: context.publicKeyPem },
+  });
+  const worker = await startRaw(context, 'raw worker', 'raw-worker', {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: context.redisUrl,
+    QUEUE_PREFIX: prefix,
+    CONCURRENCY: '10',
+  });
+  const redis = new URL(context.redisUrl);
+  const queue = new Queue<RawOrderJob>('raw-orders', {
+    connection: { host: redis.hostname, port: Number(redis.port || 6379), enableOfflineQueue: false },
+    prefix,
+  });
+  try {
+    const watcher = visibilityWatcher(databaseUrl);
+    let rejected = 0;
+    const sent = await openLoop(rate, pipelineSeconds, async (i) => {
+      const orderId = randomUUID();
+      const job = { eventId: randomUUID(), orderId, tenantId: TENANT, customerId: `c${i % 50}`, totalCents: 100, version: 1 };
+      const added = await queue.add('OrderPlaced', { ...job, at: new Date().toISOString() }, { removeOnComplete: 1000 }).then(
+        () => true,
+        () => false,
+      );
+      if (added) watcher.accept(orderId);
+      else rejected++;
+    });
+    return summarize(sent, rejected, await watcher.finish(60_000));
+  } finally {
+    await queue.close();
+    await worker.proc.stop();
+    await dropDatabases(context.serverDatabaseUrl, [dbName]);
+    await deleteKeys(context.redisUrl, prefix);
+  }
+}
+
+/** Interleaved pairs of open-loop runs at the same fixed rate. */
+export async function freshnessScenario(context: BenchContext): Promise<FreshnessComparison> {
+  const { rate, pipelineSeconds, pairs: count } = context.settings;
+  const pairs: FreshnessComparison['pairs'] = [];
+  for (let pair = 0; pair < count; pair++) {
+    const order = pair % 2 === 0 ? (['project', 'raw'] as const) : (['raw', 'project'] as const);
+    const results: Partial<Record<'project' | 'raw', FreshnessRun>> = {};
+    for (const side of order) {
+      context.progress(`freshness: pair ${pair + 1}/${count}: ${side} at ${rate}/s for ${pipelineSeconds}s`);
+      const result = side === 'project' ? await projectFreshness(context) : await rawFreshness(context);
+      if (result.rejected) context.invalid(`freshness ${side}: ${result.rejected} of ${result.sent} not accepted`);
+      results[side] = result;
+      context.progress(`freshness:   ${side}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms`);
+    }
+    pairs.push(results as Record<'project' | 'raw', FreshnessRun>);
+  }
+  return {
+    rate,
+    seconds: pipelineSeconds,
+    pairs,
+    p99Ratio: pairedRatios(pairs.map(({ project, raw }) => ({ a: project.p99Ms, b: raw.p99Ms }))),
+  };
+}

@@ -1,0 +1,156 @@
+import {
+  checkClean,
+  createProduct,
+  customerTokens,
+  orderBody,
+  sleep,
+  startProject,
+  withClient,
+  type BenchContext,
+} from '../lib/context.js';
+import { closedLoop, type ClosedLoopResult } from '../lib/load.js';
+import { pairedRatios, type RatioSummary } from '../lib/stats.js';
+
+export interface PipelineRun {
+  label: string;
+  /** Orders committed during the load; each must end paid and in every read model exactly once. */
+  orders: number;
+  /** Orders fully settled per second, from the first request to the last order settled. */
+  ordersPerSecond: number;
+  settleAfterLoadMs: number;
+  commands: ClosedLoopResult;
+  processes: Array<{ name: string; peakRssMb: number; coldStartMs: number }>;
+}
+
+interface Settlement {
+  orders: number;
+  paid: number;
+  viewed: number;
+  summarized: number;
+  sold: number;
+}
+
+/**
+ * One pipeline run: a fresh deployment (own database and queue prefix), `pipelineSeconds` of
+ * `POST /v1/orders` from 50 customers, then the wait until every committed order is paid, in
+ * order_view as paid, counted once in customer_summary and once in daily_sales. Duplicated
+ * effects (an order counted twice, two payments, a doubled status history) make the run invalid.
+ */
+export async function pipelineRun(
+  context: BenchContext,
+  label: string,
+  workerRoles: string[],
+  dir?: string,
+): Promise<PipelineRun> {
+  const service = await startProject(context, label, workerRoles, dir);
+  try {
+    const productId = await createProduct(context, service);
+    const targets = customerTokens(context, 50).map((token) => ({ token, path: '/v1/orders' }));
+    const started = performance.now();
+    const commands = checkClean(
+      context,
+      `${label} pipeline commands`,
+      await closedLoop({
+        url: service.url,
+        seconds: context.settings.pipelineSeconds,
+        connections: context.settings.connections,
+        targets,
+        body: orderBody(productId),
+      }),
+    );
+    const loadEnded = performance.now();
+    const settled = await waitUntilSettled(service.databaseUrl, 180_000);
+    const finished = performance.now();
+    if (!settled.ok) context.invalid(`${label}: not settled after 180 s: ${JSON.stringify(settled.counts)}`);
+    const duplicates = await duplicatedEffects(service.databaseUrl);
+    if (duplicates.length) context.invalid(`${label}: duplicated effects: ${duplicates.join('; ')}`);
+    for (const proc of [service.api, ...service.workers]) {
+      if (proc.exited()) context.invalid(`${label}: ${proc.name} exited during the run`);
+    }
+    const result = {
+      label,
+      orders: settled.counts.orders,
+      ordersPerSecond: Math.round(settled.counts.orders / ((finished - started) / 1000)),
+      settleAfterLoadMs: Math.round(finished - loadEnded),
+      commands,
+    };
+    return { ...result, processes: await service.stop() };
+  } catch (error) {
+    await service.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function waitUntilSettled(databaseUrl: string, timeoutMs: number): Promise<{ ok: boolean; counts: Settlement }> {
+  const deadline = Date.now() + timeoutMs;
+  return withClient(databaseUrl, async (client) => {
+    for (;;) {
+      const { rows } = await client.query<Settlement>(`
+        select (select count(*)::int from orders) as orders,
+               (select count(*)::int from orders where status = 'paid') as paid,
+               (select count(*)::int from order_view where status = 'paid') as viewed,
+               (select coalesce(sum(orders_count), 0)::int from customer_summary) as summarized,
+               (select coalesce(sum(orders_count), 0)::int from daily_sales) as sold`);
+      const counts = rows[0]!;
+      const { orders, paid, viewed, summarized, sold } = counts;
+      if (orders === paid && orders === viewed && orders === summarized && orders === sold) return { ok: true, counts };
+      if (summarized > orders || sold > orders || Date.now() > deadline) return { ok: false, counts };
+      await sleep(100);
+    }
+  });
+}
+
+async function duplicatedEffects(databaseUrl: string): Promise<string[]> {
+  return withClient(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ payments: number; histories: number; views: number }>(`
+      select (select count(*)::int from (select aggregate_id from outbox_events where type = 'OrderPaid'
+                group by aggregate_id having count(*) > 1) twice) as payments,
+             (select count(*)::int from order_view where jsonb_array_length(status_history) <> 2) as histories,
+             (select count(*)::int - count(distinct id)::int from order_view) as views`);
+    const { payments, histories, views } = rows[0]!;
+    return [
+      ...(payments ? [`${payments} orders paid twice`] : []),
+      ...(histories ? [`${histories} order views without exactly placed+paid in their history`] : []),
+      ...(views ? [`${views} duplicated order views`] : []),
+    ];
+  });
+}
+
+export interface PipelineComparison {
+  name: string;
+  a: string;
+  b: string;
+  pairs: Array<{ a: PipelineRun; b: PipelineRun }>;
+  ratio: RatioSummary;
+}
+
+/** Interleaved pairs of two pipeline variants (A then B, then B then A, ...). */
+export async function comparePipelines(
+  context: BenchContext,
+  name: string,
+  a: { label: string; roles: string[]; dir?: string | undefined },
+  b: { label: string; roles: string[]; dir?: string | undefined },
+): Promise<PipelineComparison> {
+  const pairs: PipelineComparison['pairs'] = [];
+  for (let pair = 0; pair < context.settings.pairs; pair++) {
+    const order = pair % 2 === 0 ? [a, b] : [b, a];
+    const runs = new Map<string, PipelineRun>();
+    for (const variant of order) {
+      context.progress(`${name}: pair ${pair + 1}/${context.settings.pairs}: ${variant.label} (${variant.roles.join(' | ')})`);
+      const result = await pipelineRun(context, variant.label, variant.roles, variant.dir);
+      runs.set(variant.label, result);
+      context.progress(
+        `${name}:   ${result.orders} orders, ${result.ordersPerSecond} settled/s (settled ${result.settleAfterLoadMs} ms after the load), ` +
+          `peak RSS ${result.processes.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.peakRssMb} MB`).join(', ')}`,
+      );
+    }
+    pairs.push({ a: runs.get(a.label)!, b: runs.get(b.label)! });
+  }
+  return {
+    name,
+    a: a.label,
+    b: b.label,
+    pairs,
+    ratio: pairedRatios(pairs.map((pair) => ({ a: pair.a.ordersPerSecond, b: pair.b.ordersPerSecond }))),
+  };
+}
