@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { commandEntities, createCommands, type Commands } from './commands/index.js';
@@ -8,6 +9,7 @@ import type { Config } from './platform/config.js';
 import { connectOrm, type Orm } from './platform/db/orm.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
+import { Observer } from './platform/observe.js';
 import { openQueue } from './platform/queues.js';
 import { producerConnection } from './platform/redis.js';
 import { createReadSide, queryEntities, type Queries } from './queries/index.js';
@@ -28,6 +30,8 @@ export interface Overrides {
   processName?: string;
   clock?: Clock;
   logger?: Logger;
+  /** Where the spans of commands, queries and jobs go (default: the global OpenTelemetry tracer). */
+  tracer?: Tracer;
   paymentGateway?: PaymentGateway;
 }
 
@@ -47,6 +51,8 @@ export interface Services {
   /** Idempotency-Key records; the relay role purges expired ones hourly. */
   idempotencyKeys: IdempotencyStore;
   metrics: Metrics;
+  /** Wraps commands, queries and job processors with a span, metrics and a log line. */
+  observer: Observer;
   queueOperations: QueueOperations;
   rebuilds: ProjectionRebuilds;
   queues: ReadonlyMap<QueueName, Queue>;
@@ -70,12 +76,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
   });
   const queueSettings = { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX };
-  const attempts = {
-    payments: config.PAYMENT_ATTEMPTS,
-    webhooks: config.WEBHOOK_ATTEMPTS,
-    projections: config.PROJECTION_ATTEMPTS,
-  };
-  const queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, queueSettings, jobOptionsFor(name, attempts))]));
+  const queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, queueSettings, jobOptionsFor(name, config))]));
   const deadLetterQueues = new Map(
     QUEUE_NAMES.map((name) => [name, openQueue<DeadLetter>(deadLetterQueueOf(name), queueSettings)]),
   );
@@ -83,7 +84,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   redis.on('error', (error) => logger.debug('redis connection problem', { error: error.message }));
   const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION);
   const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' });
-  const readSide = createReadSide(orm, redis, {
+  const observer = new Observer(metrics, logger, overrides.tracer);
+  const readSide = createReadSide(orm, redis, observer, {
     consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,
     cachePrefix: config.QUEUE_PREFIX,
   });
@@ -98,13 +100,14 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     clock,
     orm,
     idempotencyKeys,
-    commands: createCommands(orm, clock, idempotencyKeys, {
+    commands: createCommands(orm, clock, idempotencyKeys, observer, {
       webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
     }),
     ...readSide,
     redis,
     commandFailures: new CommandFailures(orm),
     metrics,
+    observer,
     queueOperations: new QueueOperations(queues, deadLetterQueues, redis),
     rebuilds: new ProjectionRebuilds(
       new ProjectionRebuilder(orm, readSide.projector),

@@ -1,5 +1,6 @@
 import type { Clock } from '../platform/clock.js';
 import type { Orm } from '../platform/db/orm.js';
+import type { Observer } from '../platform/observe.js';
 import { CustomerSchema } from './customers/customer.entity.js';
 import { UpdateProfileHandler } from './customers/update-profile.handler.js';
 import { CancelOrderHandler } from './orders/cancel-order.handler.js';
@@ -54,9 +55,16 @@ export interface CommandSettings {
   webhookAllowedHosts: readonly string[];
 }
 
-export function createCommands(orm: Orm, clock: Clock, idempotencyKeys: IdempotencyStore, settings: CommandSettings): Commands {
+export function createCommands(
+  orm: Orm,
+  clock: Clock,
+  idempotencyKeys: IdempotencyStore,
+  observer: Observer,
+  settings: CommandSettings,
+): Commands {
   const runner = new CommandRunner(orm, clock, idempotencyKeys);
-  return {
+  // Every handler is observed here, once: handlers never time or log themselves.
+  return observer.wrapAll('command', {
     createProduct: new CreateProductHandler(runner),
     updateProduct: new UpdateProductHandler(runner),
     updateProfile: new UpdateProfileHandler(runner),
@@ -67,5 +75,5 @@ export function createCommands(orm: Orm, clock: Clock, idempotencyKeys: Idempote
     expireOrder: new ExpireOrderHandler(runner),
     subscribeWebhook: new SubscribeWebhookHandler(runner, new WebhookTargetPolicy(settings.webhookAllowedHosts)),
     deleteWebhook: new DeleteWebhookHandler(runner),
-  };
+  });
 }

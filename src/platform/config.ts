@@ -19,9 +19,6 @@ const csv = z.string().transform((value) =>
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-export const WORKER_ROLE_NAMES = ['relay', 'projections', 'payments', 'expiry', 'webhooks'] as const;
-export type WorkerRole = (typeof WORKER_ROLE_NAMES)[number];
-
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -72,7 +69,11 @@ const schema = z
 
     /** Attempts of a projection job before it is dead-lettered (backoff starts at 250 ms). */
     PROJECTION_ATTEMPTS: z.coerce.number().int().min(1).default(8),
-    WORKER_ROLES: csv.pipe(z.array(z.enum([...WORKER_ROLE_NAMES, 'all'])).min(1)).default(['all']),
+    /**
+     * Worker roles this process runs, comma-separated: `relay`, a queue's role (declared in
+     * src/workers/queues.ts: projections, payments, expiry, webhooks) or `all`. Checked at start.
+     */
+    WORKER_ROLES: csv.pipe(z.array(z.string().regex(/^[a-z][a-z-]*$/, 'a role name')).min(1)).default(['all']),
     /**
      * How long a job's lock lasts without renewal (renewed at half-time while it runs). A worker
      * that dies silently releases its jobs to others after about this long.

@@ -22,6 +22,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Every command, query and job, by kind, name and outcome (see src/platform/observe.ts). */
+  readonly partCalls = new Counter({
+    name: 'cqrs_handled_total',
+    help: 'Commands, queries and jobs handled, by kind, name and outcome (ok, rejected, failed)',
+    labelNames: ['kind', 'name', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly partDuration = new Histogram({
+    name: 'cqrs_handle_duration_seconds',
+    help: 'Time to handle a command, query or job, by kind, name and outcome',
+    labelNames: ['kind', 'name', 'outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
   readonly jobsCompleted = this.jobCounter('cqrs_jobs_completed_total', 'Jobs completed');
   readonly jobsFailed = this.jobCounter('cqrs_jobs_failed_total', 'Job attempts that failed');
   readonly jobsRetried = this.jobCounter('cqrs_jobs_retried_total', 'Failed job attempts that will be retried');

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Orm } from '../platform/db/orm.js';
+import type { Observer } from '../platform/observe.js';
 import { GetCommandStatusQuery } from './command-status/get-command-status.query.js';
 import { GetCustomerSummaryQuery } from './customer-summary/get-customer-summary.query.js';
 import { GetDailySalesQuery } from './daily-sales/get-daily-sales.query.js';
@@ -36,7 +37,12 @@ export interface ReadSide {
   projector: Projector;
 }
 
-export function createReadSide(orm: Orm, redis: Redis, settings: { consistencyWaitMs: number; cachePrefix: string }): ReadSide {
+export function createReadSide(
+  orm: Orm,
+  redis: Redis,
+  observer: Observer,
+  settings: { consistencyWaitMs: number; cachePrefix: string },
+): ReadSide {
   const reader = new Reader(orm, settings.consistencyWaitMs);
   const catalogCache = new ProductCatalogCache(redis, settings.cachePrefix);
   const projections = createProjections(catalogCache);
@@ -44,7 +50,8 @@ export function createReadSide(orm: Orm, redis: Redis, settings: { consistencyWa
   return {
     projections,
     projector: new Projector(orm, all),
-    queries: {
+    // Every query is observed here, once: queries never time or log themselves.
+    queries: observer.wrapAll('query', {
       getOrder: new GetOrderQuery(reader),
       listOrders: new ListOrdersQuery(reader),
       listProducts: new ListProductsQuery(reader, catalogCache, projections.productCatalog),
@@ -52,6 +59,6 @@ export function createReadSide(orm: Orm, redis: Redis, settings: { consistencyWa
       getDailySales: new GetDailySalesQuery(reader, projections.dailySales),
       listWebhooks: new ListWebhooksQuery(reader),
       getCommandStatus: new GetCommandStatusQuery(reader, all),
-    },
+    }),
   };
 }

@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
+import type { Observer } from '../platform/observe.js';
 import { withLogContext } from '../platform/logger.js';
 import { openWorker, type QueueSettings } from '../platform/queues.js';
 import type { QueueName } from './queues.js';
@@ -11,6 +12,7 @@ export interface ConsumerSettings extends QueueSettings {
   concurrency: number;
   lockDurationMs: number;
   metrics: Metrics;
+  observer: Observer;
   /** Called once a job is dead-lettered (for example to mark its command failed). */
   onDeadLetter?: (job: Job, error: Error) => Promise<void>;
 }
@@ -27,7 +29,7 @@ export interface DeadLetter {
 
 /**
  * Runs `handler` for every job of `queue`. Cross-cutting work lives here, not in handlers: a log
- * context per job, and dead-lettering once a job is out of attempts or its payload is
+ * context per job, the observer's span, metrics and log line, and dead-lettering once a job is out of attempts or its payload is
  * unrecoverable. The dead-letter queue keeps the original name and data for a redrive.
  */
 export function startConsumer(
@@ -38,13 +40,14 @@ export function startConsumer(
   logger: Logger,
 ): Worker {
   const { metrics } = settings;
+  // The span, the log line and the generic outcome metrics; retries and dead letters are ours.
+  const observed = settings.observer.runner('job', queue);
   const processJob = async (job: Job) => {
     const stopTimer = metrics.jobDuration.startTimer({ queue });
     try {
-      const result = await handler(job);
+      const result = await observed(() => handler(job));
       metrics.jobsCompleted.inc({ queue });
-      const seconds = stopTimer({ outcome: 'completed' });
-      logger.info('job completed', { durationMs: Math.round(seconds * 1000) });
+      stopTimer({ outcome: 'completed' });
       return result;
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));

@@ -1,35 +1,94 @@
 import type { JobsOptions } from 'bullmq';
+import { DOMAIN_EVENT_TYPES, type DomainEventType } from '../events/index.js';
+import type { Config } from '../platform/config.js';
 
-/** Every queue the service runs. Each has a dead-letter queue named `<queue>.dead-letter`. */
-export const QUEUE_NAMES = ['projections', 'payments', 'order-expiry', 'webhooks'] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
+/**
+ * One queue, declared once. Routing (which events the relay puts on it), job options (attempts,
+ * backoff, retention), the worker role that drains it, its dead-letter queue and its metrics are
+ * all derived from this; the process that handles its jobs is declared beside it in
+ * src/workers/processes.ts. Adding a queue is adding an entry here and a process there.
+ */
+export interface QueueDeclaration {
+  /** The WORKER_ROLES value whose workers drain this queue. */
+  role: string;
+  /** Event types the relay enqueues here, one job per event (job id = event id). */
+  receives: readonly DomainEventType[];
+  /** Jobs are due this long after their event occurred rather than at once (relay lag never lengthens it). */
+  delayMs?: (config: Config) => number;
+  attempts: (config: Config) => number;
+  /** First retry delay; each further retry waits twice as long. */
+  backoffMs: (config: Config) => number;
+}
+
+const fixed = (value: number) => () => value;
+
+export const QUEUES = {
+  projections: {
+    role: 'projections',
+    receives: DOMAIN_EVENT_TYPES,
+    attempts: (config) => config.PROJECTION_ATTEMPTS,
+    backoffMs: fixed(250),
+  },
+  payments: {
+    role: 'payments',
+    receives: ['OrderPlaced'],
+    attempts: (config) => config.PAYMENT_ATTEMPTS,
+    backoffMs: fixed(500),
+  },
+  'order-expiry': {
+    role: 'expiry',
+    receives: ['OrderPlaced'],
+    delayMs: (config) => config.ORDER_PAYMENT_TIMEOUT,
+    attempts: fixed(8),
+    backoffMs: fixed(250),
+  },
+  webhooks: {
+    role: 'webhooks',
+    receives: DOMAIN_EVENT_TYPES,
+    attempts: (config) => config.WEBHOOK_ATTEMPTS,
+    backoffMs: (config) => config.WEBHOOK_RETRY_DELAY,
+  },
+} as const satisfies Record<string, QueueDeclaration>;
+
+export type QueueName = keyof typeof QUEUES;
+export const QUEUE_NAMES = Object.keys(QUEUES) as QueueName[];
+
+/** Every worker role: the relay, plus one per queue. */
+export const WORKER_ROLES = ['relay', ...new Set(QUEUE_NAMES.map((name) => QUEUES[name].role))];
 
 export const deadLetterQueueOf = (queue: QueueName): string => `${queue}.dead-letter`;
 
 export function isQueueName(name: string): name is QueueName {
-  return (QUEUE_NAMES as readonly string[]).includes(name);
+  return Object.hasOwn(QUEUES, name);
 }
 
 /**
- * Retry policy per queue. Completed jobs are kept a day so a re-published event with the same
- * job id is deduplicated by BullMQ; handlers are idempotent for the rarer redelivery after that.
+ * A queue's default job options. Completed jobs are kept a day so a re-published event with the
+ * same job id is deduplicated by BullMQ; handlers are idempotent for the rarer redelivery after that.
  */
-export function jobOptionsFor(
-  queue: QueueName,
-  attempts: { payments: number; webhooks: number; projections: number },
-): JobsOptions {
-  const common: JobsOptions = {
+export function jobOptionsFor(queue: QueueName, config: Config): JobsOptions {
+  const declared: QueueDeclaration = QUEUES[queue];
+  return {
+    attempts: declared.attempts(config),
+    backoff: { type: 'exponential', delay: declared.backoffMs(config) },
     removeOnComplete: { age: 24 * 3600, count: 50_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
-  switch (queue) {
-    case 'payments':
-      return { ...common, attempts: attempts.payments, backoff: { type: 'exponential', delay: 500 } };
-    case 'webhooks':
-      return { ...common, attempts: attempts.webhooks, backoff: { type: 'exponential', delay: 1_000 } };
-    case 'projections':
-      return { ...common, attempts: attempts.projections, backoff: { type: 'exponential', delay: 250 } };
-    default:
-      return { ...common, attempts: 8, backoff: { type: 'exponential', delay: 250 } };
+}
+
+/** Where the relay sends an event: each queue that receives its type, with the job's delay. */
+export interface Route {
+  queue: QueueName;
+  delayMs: number;
+}
+
+/** The routing table, derived from the declarations: event type -> routes. */
+export function routingTable(config: Config): ReadonlyMap<string, readonly Route[]> {
+  const table = new Map<string, Route[]>();
+  for (const queue of QUEUE_NAMES) {
+    const declared: QueueDeclaration = QUEUES[queue];
+    const delayMs = declared.delayMs?.(config) ?? 0;
+    for (const type of declared.receives) table.set(type, [...(table.get(type) ?? []), { queue, delayMs }]);
   }
+  return table;
 }

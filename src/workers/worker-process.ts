@@ -1,45 +1,21 @@
 import type { Worker } from 'bullmq';
 import type { Services } from '../composition-root.js';
-import { WORKER_ROLE_NAMES, type WorkerRole } from '../platform/config.js';
-import { startConsumer, type ConsumerSettings, type JobHandler } from './consumer.js';
-import { expiryHandler } from './processes/expiry.worker.js';
-import { paymentsHandler } from './processes/payments.worker.js';
-import { projectionsHandler } from './processes/projections.worker.js';
-import { webhooksHandler } from './processes/webhooks.worker.js';
-import type { QueueName } from './queues.js';
+import { startConsumer } from './consumer.js';
+import { PROCESSES } from './processes.js';
+import { QUEUE_NAMES, QUEUES, WORKER_ROLES, routingTable } from './queues.js';
 import { OutboxRelay } from './relay/outbox-relay.js';
 
 export interface RunningWorkers {
-  roles: WorkerRole[];
+  roles: string[];
   stop(): Promise<void>;
 }
 
-/** Which queue each consumer role drains, and with what handler. */
-interface ConsumerRole {
-  queue: QueueName;
-  handler: JobHandler;
-  onDeadLetter?: ConsumerSettings['onDeadLetter'];
-}
-
-function consumerRoles(services: Services): Partial<Record<WorkerRole, ConsumerRole>> {
-  return {
-    projections: {
-      queue: 'projections',
-      handler: projectionsHandler(services.projector, services.metrics),
-      // A command whose events cannot be projected is reported failed, not left "accepted" forever.
-      onDeadLetter: async (job, error) => {
-        const commandId = (job.data as { commandId?: unknown } | null)?.commandId;
-        if (typeof commandId === 'string') await services.commandFailures.record(commandId, error.message);
-      },
-    },
-    payments: { queue: 'payments', handler: paymentsHandler(services.commands.recordPayment, services.paymentGateway) },
-    expiry: { queue: 'order-expiry', handler: expiryHandler(services.commands.expireOrder) },
-    webhooks: { queue: 'webhooks', handler: webhooksHandler(services) },
-  };
-}
-
-export function resolveRoles(requested: readonly string[]): WorkerRole[] {
-  return requested.includes('all') ? [...WORKER_ROLE_NAMES] : (requested as WorkerRole[]);
+/** `all` is every role; anything else must be a declared role (src/workers/queues.ts). */
+export function resolveRoles(requested: readonly string[]): string[] {
+  if (requested.includes('all')) return [...WORKER_ROLES];
+  const unknown = requested.filter((role) => !WORKER_ROLES.includes(role));
+  if (unknown.length) throw new Error(`unknown worker role ${unknown.join(', ')}; roles: ${WORKER_ROLES.join(', ')}, all`);
+  return [...requested];
 }
 
 /**
@@ -55,6 +31,7 @@ export function startWorkers(services: Services, requested: readonly string[]): 
     concurrency: config.WORKER_CONCURRENCY,
     lockDurationMs: config.JOB_LOCK_DURATION,
     metrics: services.metrics,
+    observer: services.observer,
   };
 
   const relay = roles.includes('relay')
@@ -65,7 +42,7 @@ export function startWorkers(services: Services, requested: readonly string[]): 
           databaseUrl: config.DATABASE_URL,
           batchSize: config.RELAY_BATCH_SIZE,
           pollIntervalMs: config.RELAY_POLL_INTERVAL,
-          orderPaymentTimeoutMs: config.ORDER_PAYMENT_TIMEOUT,
+          routes: routingTable(config),
           publishTimeoutMs: config.RELAY_PUBLISH_TIMEOUT,
         },
         services.clock,
@@ -77,14 +54,11 @@ export function startWorkers(services: Services, requested: readonly string[]): 
   const purge = relay ? setInterval(() => void purgeExpiredKeys(services), 3_600_000) : undefined;
   purge?.unref();
 
-  const available = consumerRoles(services);
-  const workers: Worker[] = roles.flatMap((role) => {
-    const consumer = available[role];
-    if (!consumer) return [];
-    const consumerSettings = { ...settings, onDeadLetter: consumer.onDeadLetter };
-    return [
-      startConsumer(consumer.queue, consumer.handler, services.deadLetterQueues.get(consumer.queue)!, consumerSettings, logger),
-    ];
+  const drained = QUEUE_NAMES.filter((queue) => roles.includes(QUEUES[queue].role));
+  const workers: Worker[] = drained.map((queue) => {
+    const process = PROCESSES[queue](services);
+    const consumerSettings = { ...settings, onDeadLetter: process.onDeadLetter };
+    return startConsumer(queue, process.handler, services.deadLetterQueues.get(queue)!, consumerSettings, logger);
   });
   logger.info('workers started', { roles });
 

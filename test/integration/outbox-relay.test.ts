@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Queue } from 'bullmq';
 import { openQueue } from '../../src/platform/queues.js';
-import { QUEUE_NAMES, type QueueName } from '../../src/workers/queues.js';
+import { QUEUE_NAMES, routingTable, type QueueName } from '../../src/workers/queues.js';
 import { OutboxRelay } from '../../src/workers/relay/outbox-relay.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
@@ -47,7 +47,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
         databaseUrl: config.DATABASE_URL,
         batchSize,
         pollIntervalMs: 1000,
-        orderPaymentTimeoutMs: 60_000,
+        routes: routingTable({ ...config, ORDER_PAYMENT_TIMEOUT: 60_000 }),
         publishTimeoutMs: 1000,
       },
       clock,

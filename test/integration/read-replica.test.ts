@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { compose, type Services } from '../../src/composition-root.js';
 import { migrateUp } from '../../src/platform/db/orm.js';
-import { eventFromLogRow, type EventLogRow } from '../../src/queries/shared/event-log.js';
+import { eventFromLogRow, type EventLogRow } from '../../src/events/event-log.js';
 import { createProduct, principal } from '../support/fixtures.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
 

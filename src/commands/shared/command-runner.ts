@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { OUTBOX_CHANNEL } from '../../events/event-log.js';
 import type { NewEvent } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
@@ -36,9 +37,6 @@ export interface RunOptions {
   /** Runs inside the command's transaction just before commit. */
   beforeCommit?: (em: EntityManager, accepted: AcceptedCommand) => Promise<void>;
 }
-
-/** Name of the PostgreSQL channel that wakes the outbox relay. */
-export const OUTBOX_CHANNEL = 'outbox_events';
 
 /**
  * Runs a command's work in one PostgreSQL transaction together with its outbox events and its

@@ -1,5 +1,5 @@
 import type { Orm } from '../../platform/db/orm.js';
-import { eventFromLogRow, type EventLogRow } from './event-log.js';
+import { eventFromLogRow, type EventLogRow } from '../../events/event-log.js';
 import type { Projection } from './projection.js';
 import type { Projector } from './projector.js';
 

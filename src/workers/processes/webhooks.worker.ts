@@ -1,10 +1,12 @@
 import type { Job, Queue } from 'bullmq';
 import { WebhookSubscription } from '../../commands/webhooks/webhook-subscription.entity.js';
 import { WebhookTargetPolicy } from '../../commands/webhooks/webhook-target.js';
-import type { Services } from '../../composition-root.js';
 import type { DomainEvent } from '../../events/index.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { JobHandler } from '../consumer.js';
+import type { QueueName } from '../queues.js';
 import { eventFromJob } from '../job-envelope.js';
 import { DELIVER_WEBHOOK, webhookDelivery, webhookPayloadOf, type WebhookDelivery } from './webhook-delivery.js';
 
@@ -12,10 +14,15 @@ import { DELIVER_WEBHOOK, webhookDelivery, webhookPayloadOf, type WebhookDeliver
  * The webhooks queue carries two kinds of jobs: every domain event (from the relay), which fans
  * out into one delivery job per subscription to its type, and those deliveries.
  */
-export function webhooksHandler(services: Services): JobHandler {
-  const { orm, config, clock } = services;
+export function webhooksHandler(deps: {
+  orm: Orm;
+  config: Config;
+  clock: Clock;
+  queues: ReadonlyMap<QueueName, Queue>;
+}): JobHandler {
+  const { orm, config, clock } = deps;
   const policy = new WebhookTargetPolicy(config.WEBHOOK_ALLOWED_HOSTS);
-  const fanOut = webhookFanOut(orm, services.queues.get('webhooks')!, config.WEBHOOK_RETRY_DELAY);
+  const fanOut = webhookFanOut(orm, deps.queues.get('webhooks')!);
   const deliver = webhookDelivery(orm, policy, clock, {
     timeoutMs: config.WEBHOOK_TIMEOUT,
     userAgent: `${config.SERVICE_NAME}-webhooks`,
@@ -28,7 +35,7 @@ export function webhooksHandler(services: Services): JobHandler {
  * event and the subscription, so a redelivered event adds nothing BullMQ still holds: receivers
  * get each event at least once, and a second time only in the rare cases at-least-once allows.
  */
-export function webhookFanOut(orm: Orm, deliveries: Queue, retryDelayMs: number) {
+export function webhookFanOut(orm: Orm, deliveries: Queue) {
   return async (job: Job): Promise<{ deliveries: number }> => {
     const event = eventFromJob(job.data);
     const subscriptions = await subscriptionsTo(orm, event);
@@ -36,7 +43,8 @@ export function webhookFanOut(orm: Orm, deliveries: Queue, retryDelayMs: number)
       subscriptions.map((subscription) => ({
         name: DELIVER_WEBHOOK,
         data: { subscriptionId: subscription.id, payload: webhookPayloadOf(event) } satisfies WebhookDelivery,
-        opts: { jobId: deliveryJobId(event.id, subscription.id), backoff: { type: 'exponential', delay: retryDelayMs } },
+        // Attempts and backoff: the queue's declared defaults (WEBHOOK_ATTEMPTS, WEBHOOK_RETRY_DELAY).
+        opts: { jobId: deliveryJobId(event.id, subscription.id) },
       })),
     );
     return { deliveries: subscriptions.length };

@@ -2,21 +2,20 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Queue } from 'bullmq';
 import pg from 'pg';
-import { OUTBOX_CHANNEL } from '../../commands/shared/command-runner.js';
+import { eventFromLogRow, OUTBOX_CHANNEL, type EventLogRow } from '../../events/event-log.js';
 import type { EventEnvelope } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
-import { eventFromLogRow, type EventLogRow } from '../../queries/shared/event-log.js';
 import type { Logger } from '../../platform/logger.js';
 import { contextFromCarrier } from '../../platform/telemetry/propagation.js';
-import type { QueueName } from '../queues.js';
-import { routesOf, type Route } from '../routing.js';
+import type { QueueName, Route } from '../queues.js';
 
 export interface RelaySettings {
   databaseUrl: string;
   batchSize: number;
   pollIntervalMs: number;
-  orderPaymentTimeoutMs: number;
+  /** Event type -> the queues that receive it (derived from src/workers/queues.ts). */
+  routes: ReadonlyMap<string, readonly Route[]>;
   /** BullMQ waits for Redis instead of failing; the relay gives up after this and rolls back. */
   publishTimeoutMs: number;
 }
@@ -168,7 +167,7 @@ export class OutboxRelay {
         { kind: SpanKind.PRODUCER, attributes: { 'event.id': event.id } },
         async (span) => {
           try {
-            return await Promise.all(routesOf(event.type).map((route) => this.enqueue(route, event)));
+            return await Promise.all((this.settings.routes.get(event.type) ?? []).map((route) => this.enqueue(route, event)));
           } finally {
             span.end();
           }
@@ -185,8 +184,8 @@ export class OutboxRelay {
 
   /** Delays count from when the event occurred, so relay lag never lengthens a timeout. */
   private delayFor(route: Route, event: EventEnvelope): number {
-    if (!route.delayed) return 0;
-    const dueAt = new Date(event.occurredAt).getTime() + this.settings.orderPaymentTimeoutMs;
+    if (!route.delayMs) return 0;
+    const dueAt = new Date(event.occurredAt).getTime() + route.delayMs;
     return Math.max(0, dueAt - this.clock.now().getTime());
   }
 }

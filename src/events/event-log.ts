@@ -1,4 +1,13 @@
-import type { DomainEvent } from '../../events/index.js';
+import type { DomainEvent } from './index.js';
+
+/**
+ * The event log is the outbox table: the write side appends to it in the command's transaction,
+ * the relay publishes from it and rebuilds replay it. Its row shape, its wake-up channel and the
+ * envelope read back from a row are the contract all three share, so they live here, once.
+ */
+
+/** The PostgreSQL channel a committing command notifies, which wakes the outbox relay. */
+export const OUTBOX_CHANNEL = 'outbox_events';
 
 /** A row of outbox_events, the event log, as PostgreSQL returns it to plain SQL. */
 export interface EventLogRow {

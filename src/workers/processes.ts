@@ -1,0 +1,51 @@
+import type { Queue } from 'bullmq';
+import type { Commands } from '../commands/index.js';
+import type { CommandFailures } from '../commands/shared/command-failures.js';
+import type { Clock } from '../platform/clock.js';
+import type { Config } from '../platform/config.js';
+import type { Orm } from '../platform/db/orm.js';
+import type { Metrics } from '../platform/metrics.js';
+import type { Projector } from '../queries/shared/projector.js';
+import type { ConsumerSettings, JobHandler } from './consumer.js';
+import type { PaymentGateway } from './payments/payment-gateway.js';
+import { expiryHandler } from './processes/expiry.worker.js';
+import { paymentsHandler } from './processes/payments.worker.js';
+import { projectionsHandler } from './processes/projections.worker.js';
+import { webhooksHandler } from './processes/webhooks.worker.js';
+import type { QueueName } from './queues.js';
+
+/** What processes may use: named dependencies, not the whole services bag. */
+export interface ProcessDependencies {
+  config: Config;
+  orm: Orm;
+  clock: Clock;
+  metrics: Metrics;
+  commands: Pick<Commands, 'recordPayment' | 'expireOrder'>;
+  commandFailures: CommandFailures;
+  projector: Projector;
+  paymentGateway: PaymentGateway;
+  queues: ReadonlyMap<QueueName, Queue>;
+}
+
+export interface Process {
+  handler: JobHandler;
+  onDeadLetter?: ConsumerSettings['onDeadLetter'];
+}
+
+/**
+ * The process that handles each queue's jobs. Keyed by every declared queue (src/workers/queues.ts),
+ * so a queue without a process does not compile.
+ */
+export const PROCESSES: Record<QueueName, (deps: ProcessDependencies) => Process> = {
+  projections: (deps) => ({
+    handler: projectionsHandler(deps.projector, deps.metrics),
+    // A command whose events cannot be projected is reported failed, not left "accepted" forever.
+    onDeadLetter: async (job, error) => {
+      const commandId = (job.data as { commandId?: unknown } | null)?.commandId;
+      if (typeof commandId === 'string') await deps.commandFailures.record(commandId, error.message);
+    },
+  }),
+  payments: (deps) => ({ handler: paymentsHandler(deps.commands.recordPayment, deps.paymentGateway) }),
+  'order-expiry': (deps) => ({ handler: expiryHandler(deps.commands.expireOrder) }),
+  webhooks: (deps) => ({ handler: webhooksHandler(deps) }),
+};
