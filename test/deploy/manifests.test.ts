@@ -9,7 +9,7 @@ import { findKubectl, render } from './support/render.js';
  * Istio, KEDA and CloudNativePG schemas of the kubernetes-models packages, including unknown
  * fields. No cluster is needed.
  */
-const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod'];
+const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/dev-sync', 'k8s/overlays/prod'];
 
 const key = (object: K8sObject) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
 

@@ -52,7 +52,7 @@ function buildContract(): BuildContract {
   };
 }
 
-/** Only the dev overlay may make the app's root filesystem writable: skaffold syncs sources into it. */
+/** Only the dev-sync overlay (`skaffold dev`) may make the app's root filesystem writable: skaffold syncs sources into it. */
 const devSync = (ref: ContainerRef) => isAppContainer(ref) && ref.workload.kind === 'Deployment';
 
 interface OverlayRules {
@@ -63,7 +63,8 @@ interface OverlayRules {
 }
 
 const OVERLAYS: OverlayRules[] = [
-  { dir: 'k8s/overlays/dev', allowWritableRoot: devSync, examplesAllowed: true, minimumReplicas: {} },
+  { dir: 'k8s/overlays/dev', examplesAllowed: true, minimumReplicas: {} },
+  { dir: 'k8s/overlays/dev-sync', allowWritableRoot: devSync, examplesAllowed: true, minimumReplicas: {} },
   { dir: 'k8s/overlays/prod', examplesAllowed: false, minimumReplicas: { 'cqrs-relay': 2 } },
 ];
 
@@ -299,6 +300,8 @@ describe('Kubernetes policies', function () {
       const objects = render('k8s/overlays/prod');
       const relayEnv = records(mutable(find(objects, 'Deployment', 'cqrs-relay')).spec.template.spec.containers[0].env);
       relayEnv.find((e) => e.name === 'DATABASE_URL')!.value = 'postgres://$(DB_USER):$(DB_PASSWORD)@cqrs-db-pooler-rw:5432/app';
+      const apiEnv = records(mutable(find(objects, 'Deployment', 'cqrs-api')).spec.template.spec.containers[0].env);
+      apiEnv.find((e) => e.name === 'DATABASE_READ_URL')!.value = 'postgres://$(DB_USER):$(DB_PASSWORD)@cqrs-db-ro:5432/app';
       mutable(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('cqrs-redis-'))!).data['redis.conf'] =
         'maxmemory-policy allkeys-lru\n';
       delete mutable(find(objects, 'VirtualService', 'cqrs-api')).spec.http[1].retries;
@@ -320,6 +323,7 @@ describe('Kubernetes policies', function () {
 
       // Assert
       expectProblem(problems, 'Deployment/cqrs-relay', /needs a session on the primary/);
+      expectProblem(problems, 'Deployment/cqrs-api', /DATABASE_READ_URL host cqrs-db-ro is not the -r service/);
       expectProblem(problems, 'StatefulSet/cqrs-redis', /noeviction/);
       expectProblem(problems, 'StatefulSet/cqrs-redis', /appendonly/);
       expectProblem(problems, 'VirtualService/cqrs-api', /route writes: .*retries.attempts: 0/);

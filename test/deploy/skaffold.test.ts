@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { expect } from 'chai';
 import { parseDockerfile, instructions, stageNamed } from './support/dockerfile.js';
-import { byKind, get, records, strings, type K8sObject, type Mutable } from './support/k8s.js';
+import { byKind, containers, get, records, strings, type K8sObject, type Mutable } from './support/k8s.js';
 import { render } from './support/render.js';
 import { cleanCheckoutFiles, isRecord, readRepoFile, readYamlDocuments, repoFileExists } from './support/repo.js';
 import { skaffoldConfigSchema } from './support/skaffold-schema.js';
@@ -43,9 +43,25 @@ function withProfile(config: Config, profileName: string | undefined): Config {
 
 const PROFILES = [
   { profile: undefined, overlay: 'k8s/overlays/dev', target: 'runtime' },
-  { profile: 'dev', overlay: 'k8s/overlays/dev', target: 'dev' },
+  { profile: 'dev', overlay: 'k8s/overlays/dev-sync', target: 'dev' },
   { profile: 'prod', overlay: 'k8s/overlays/prod', target: 'runtime' },
 ];
+
+/**
+ * What each image target can run: the runtime stage holds compiled `dist/` and production
+ * dependencies (no npm scripts that need tsx or sources); the dev stage holds sources, no `dist/`.
+ */
+function commandTargetProblems(rendered: K8sObject[], images: Set<string>, target: string): string[] {
+  return containers(rendered)
+    .filter((ref) => images.has(String(ref.container.image)))
+    .flatMap((ref) => {
+      const command = [...strings(ref.container.command), ...strings(ref.container.args)];
+      const where = `${ref.workload.kind}/${ref.workload.metadata.name} runs \`${command.join(' ')}\``;
+      if (target === 'runtime' && command[0] !== 'node') return [`${where}, which the runtime image cannot run`];
+      if (target === 'dev' && command.some((arg) => arg.includes('dist/'))) return [`${where}, but the dev image has no dist/`];
+      return [];
+    });
+}
 
 function skaffoldProblems(all: Config[]): string[] {
   const problems: string[] = [];
@@ -74,6 +90,7 @@ function skaffoldProblems(all: Config[]): string[] {
     if ([...usedImages].sort().join() !== [...builtImages].sort().join()) {
       problems.push(`${label}: builds ${[...builtImages].join(', ')} but the manifests use ${[...usedImages].join(', ')}`);
     }
+    problems.push(...commandTargetProblems(rendered, builtImages, target).map((p) => `${label}: ${p}`));
     for (const artifact of artifacts) {
       const dockerfile = String(get(artifact, 'docker', 'dockerfile') ?? 'Dockerfile');
       if (!files.has(dockerfile)) {
@@ -191,7 +208,9 @@ describe('skaffold.yaml', function () {
     platform!.deploy.kubectl.hooks.after[0].host.command[3] = 'migrations';
     app!.portForward[0].port = 3000;
     app!.manifests.kustomize.paths = ['k8s/overlays/prod/app'];
-    app!.profiles[0].patches[0].value = 'https://wrong.example.org';
+    app!.profiles.find((p: Config) => p.name === 'prod').patches[0].value = 'https://wrong.example.org';
+    app!.profiles.find((p: Config) => p.name === 'dev').manifests.kustomize.paths = ['k8s/overlays/dev/app'];
+    platform!.manifests.kustomize.paths = ['k8s/overlays/dev-sync/platform'];
 
     // Act
     const problems = skaffoldProblems([platform!, app!]);
@@ -202,7 +221,9 @@ describe('skaffold.yaml', function () {
       /profile dev: sync src\/\*\*\/\*\.ts -> \/srv/,
       /hook names job cqrs\/migrations/,
       /port-forward cqrs\/cqrs-api:3000/,
-      /profile \(default\): deploys k8s\/overlays\/dev\/platform, k8s\/overlays\/prod\/app/,
+      /profile \(default\): deploys k8s\/overlays\/dev-sync\/platform, k8s\/overlays\/prod\/app/,
+      /profile \(default\): Job\/cqrs-migrate runs `npm run migrate`, which the runtime image cannot run/,
+      /profile dev: Deployment\/cqrs-api runs `node .*dist\/src\/api\/server.js`, but the dev image has no dist\//,
       /profile prod: smoke test calls https:\/\/wrong\.example\.org/,
     ]) {
       expect(

@@ -40,10 +40,30 @@ export async function connectOrm(settings: OrmSettings): Promise<Orm> {
   return MikroORM.init(ormOptions(settings));
 }
 
-/** Names of migrations that exist in code but are not applied yet (readiness gate). */
+/**
+ * Names of migrations that exist in code but are not applied yet (readiness gate), read from the
+ * primary. MikroORM's migrator would read its table through the read replica when one is set,
+ * and a replica that is gone (or a one-instance cluster) must not make every API pod unready.
+ */
 export async function pendingMigrations(orm: Orm): Promise<string[]> {
-  const pending = await orm.migrator.getPending();
-  return pending.map((migration) => migration.name);
+  const table = orm.config.get('migrations').tableName ?? 'mikro_orm_migrations';
+  const rows = await orm.em
+    .getConnection('write')
+    .execute<{ name: string }[]>(`select name from ${table}`)
+    // Before the first migration the table does not exist: everything is pending.
+    .catch(async (error: unknown) => {
+      if (await tableMissing(orm, table)) return [];
+      throw error;
+    });
+  const applied = new Set(rows.map((row) => row.name.replace(/\.[jt]s$/, '')));
+  return migrations.map((migration) => migration.name).filter((name) => !applied.has(name));
+}
+
+async function tableMissing(orm: Orm, table: string): Promise<boolean> {
+  const [row] = await orm.em
+    .getConnection('write')
+    .execute<{ present: boolean }[]>('select to_regclass(?) is not null as present', [table]);
+  return row?.present === false;
 }
 
 export async function migrateUp(orm: Orm): Promise<string[]> {

@@ -236,8 +236,10 @@ function hostOf(url: string | undefined): string | undefined {
 }
 
 /**
- * PostgreSQL wiring: DATABASE_READ_URL is the CloudNativePG `-ro` service; DATABASE_URL is
- * the PgBouncer pooler or the primary (`-rw`); session users (LISTEN/NOTIFY, migrations) use `-rw`.
+ * PostgreSQL wiring: DATABASE_READ_URL is the CloudNativePG `-r` service (every instance, the
+ * primary included: `-ro` has no endpoints in a one-instance cluster or once the replicas are
+ * gone); DATABASE_URL is the PgBouncer pooler or the primary (`-rw`); session users
+ * (LISTEN/NOTIFY, migrations) use `-rw`.
  */
 export function databaseWiringProblems(objects: K8sObject[], sessionWorkloads: string[]): Problem[] {
   const clusters = byKind(objects, 'Cluster').map((c) => c.metadata.name);
@@ -248,8 +250,8 @@ export function databaseWiringProblems(objects: K8sObject[], sessionWorkloads: s
     const write = hostOf(env.get('DATABASE_URL'));
     const read = hostOf(env.get('DATABASE_READ_URL'));
     const where = (message: string) => found.push(problem(ref.workload, `container ${ref.name}: ${message}`));
-    if (env.has('DATABASE_READ_URL') && !clusters.some((c) => read === `${c}-ro`))
-      where(`DATABASE_READ_URL host ${String(read)} is not a -ro service`);
+    if (env.has('DATABASE_READ_URL') && !clusters.some((c) => read === `${c}-r`))
+      where(`DATABASE_READ_URL host ${String(read)} is not the -r service (it must keep an endpoint without replicas)`);
     if (!env.has('DATABASE_URL')) continue;
     const primaries = clusters.map((c) => `${c}-rw`);
     if (sessionWorkloads.includes(ref.workload.metadata.name)) {
