@@ -1,5 +1,5 @@
 import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
-import type { Queue } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Orm } from '../platform/db/orm.js';
 import type { Metrics } from '../platform/metrics.js';
@@ -36,12 +36,15 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
       for (const queue of system.queues.values()) gauge.set({ queue: queue.name }, await backlogOf(queue, system.redis));
     },
   );
-  metrics.gaugeAtScrape('cqrs_queue_oldest_waiting_age_seconds', 'Age of the oldest waiting job', ['queue'], async (gauge) => {
-    for (const queue of system.queues.values()) {
-      const [oldest] = await queue.getJobs(['waiting'], -1, -1, true);
-      gauge.set({ queue: queue.name }, oldest ? (Date.now() - oldest.timestamp) / 1000 : 0);
-    }
-  });
+  metrics.gaugeAtScrape(
+    'cqrs_queue_oldest_waiting_age_seconds',
+    'How long the oldest waiting job has been ready to run',
+    ['queue'],
+    async (gauge) => {
+      for (const queue of system.queues.values())
+        gauge.set({ queue: queue.name }, await oldestWaitingAgeSeconds(queue, system.redis));
+    },
+  );
   metrics.gaugeAtScrape('cqrs_outbox_backlog_events', 'Committed events not yet published to Redis', [], async (gauge) => {
     gauge.set((await outboxState()).backlog);
   });
@@ -84,6 +87,21 @@ export async function backlogOf(queue: Queue, redis: Redis): Promise<number> {
   // BullMQ scores delayed jobs as dueTimestamp * 0x1000 + sequence.
   const dueDelayed = await redis.zcount(queue.keys.delayed!, 0, (Date.now() + 1) * 0x1000 - 1);
   return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + dueDelayed;
+}
+
+/**
+ * Seconds since the oldest waiting job became ready to run (0 when none waits). BullMQ adds
+ * jobs at the head of the wait list and workers take them from the tail, so the tail is the
+ * oldest (its range helpers return the head, the newest, for index -1). A job that was delayed
+ * (an order's expiry) or retried became ready at its due time or its last attempt, not at its
+ * creation: counting from creation would report a 15-minute-old expiry as 15 minutes late.
+ */
+export async function oldestWaitingAgeSeconds(queue: Queue, redis: Redis, now = Date.now()): Promise<number> {
+  const id = await redis.lindex(queue.keys.wait!, -1);
+  const job = id ? await Job.fromId(queue, id) : undefined;
+  if (!job) return 0;
+  const readySince = Math.max(job.timestamp + (job.opts.delay ?? 0), job.processedOn ?? 0);
+  return Math.max(0, (now - readySince) / 1000);
 }
 
 /** Both outbox gauges from one query per scrape (they are collected one after the other). */
