@@ -73,6 +73,13 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
     gauge.set({ dependency: 'postgres' }, postgres);
     gauge.set({ dependency: 'redis' }, redis);
   });
+  // Redis runs with noeviction: at maxmemory every enqueue fails (alerts CqrsRedisMemory*).
+  metrics.gaugeAtScrape('cqrs_redis_used_memory_bytes', 'Memory Redis uses (INFO used_memory)', [], async (gauge) => {
+    gauge.set((await redisMemory(system.redis)).used);
+  });
+  metrics.gaugeAtScrape('cqrs_redis_maxmemory_bytes', 'Redis maxmemory (0: no limit)', [], async (gauge) => {
+    gauge.set((await redisMemory(system.redis)).max);
+  });
   metrics.gaugeAtScrape('cqrs_db_pool_connections', 'PostgreSQL pool connections by state', ['state'], async (gauge) => {
     const pool = await (system.orm.em.getConnection() as PostgreSqlConnection).getNativeClient();
     gauge.set({ state: 'used' }, pool.totalCount - pool.idleCount);
@@ -102,6 +109,13 @@ export async function oldestWaitingAgeSeconds(queue: Queue, redis: Redis, now = 
   if (!job) return 0;
   const readySince = Math.max(job.timestamp + (job.opts.delay ?? 0), job.processedOn ?? 0);
   return Math.max(0, (now - readySince) / 1000);
+}
+
+/** Used memory and maxmemory from INFO memory. */
+export async function redisMemory(redis: Redis): Promise<{ used: number; max: number }> {
+  const info = await redis.info('memory');
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  return { used: field('used_memory'), max: field('maxmemory') };
 }
 
 /** Both outbox gauges from one query per scrape (they are collected one after the other). */

@@ -267,6 +267,7 @@ describe('Kubernetes policies', function () {
       // Arrange
       const objects = render('test/deploy/fixtures/broken-overlay');
       mutable(find(objects, 'Deployment', 'cqrs-payments')).spec.replicas = 3;
+      delete mutable(find(objects, 'ScaledObject', 'cqrs-webhooks')).spec.triggers[0].metadata.ignoreNullValues;
 
       // Act
       const problems = autoscalingProblems(objects, ROLE_QUEUES);
@@ -279,6 +280,7 @@ describe('Kubernetes policies', function () {
         /reads queue payments but cqrs-projections runs roles projections/,
       );
       expectProblem(problems, 'Deployment/cqrs-payments', /sets spec.replicas although ScaledObject\/cqrs-payments/);
+      expectProblem(problems, 'ScaledObject/cqrs-webhooks', /ignoreNullValues/);
     });
 
     it('When the broken fixture overlay is checked, then the policies report its breaks', () => {

@@ -26,9 +26,17 @@ const GAUGES = [
   'cqrs_projection_lag_seconds',
   'cqrs_dependency_up',
   'cqrs_db_pool_connections',
+  'cqrs_redis_used_memory_bytes',
+  'cqrs_redis_maxmemory_bytes',
 ];
-/** From kube-state-metrics, not from the service. */
-const EXTERNAL = ['kube_pod_container_status_restarts_total'];
+/** From kube-state-metrics, the kubelet and CloudNativePG's exporter, not from the service. */
+const EXTERNAL = [
+  'kube_pod_container_status_restarts_total',
+  'kubelet_volume_stats_available_bytes',
+  'kubelet_volume_stats_capacity_bytes',
+  'cnpg_pg_replication_lag',
+  'cnpg_pg_stat_archiver_failed_count',
+];
 const KNOWN_METRICS = new Set([
   ...COUNTERS,
   ...GAUGES,

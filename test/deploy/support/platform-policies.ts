@@ -129,6 +129,9 @@ export function autoscalingProblems(objects: K8sObject[], roleQueues: Record<str
         found.push(problem(scaledObject, `trigger type ${String(trigger.type)} is not prometheus`));
       if (!get(trigger, 'metadata', 'serverAddress'))
         found.push(problem(scaledObject, 'prometheus trigger without serverAddress'));
+      // KEDA reads an empty answer as 0 unless told otherwise, and the fallback never applies.
+      if (get(trigger, 'metadata', 'ignoreNullValues') !== 'false')
+        found.push(problem(scaledObject, "prometheus trigger must set ignoreNullValues: 'false' (a missing metric is not 0)"));
       if (!/\bcqrs_queue_backlog_jobs\b/.test(query))
         found.push(problem(scaledObject, 'query does not read cqrs_queue_backlog_jobs'));
       // Every process exports the same global gauge: summing would multiply it by the pod count.
