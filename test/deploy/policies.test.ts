@@ -8,6 +8,7 @@ import {
   get,
   isAppContainer,
   records,
+  skaffoldArtifacts,
   type ContainerRef,
   type K8sObject,
   type Mutable,
@@ -21,6 +22,7 @@ import {
   minimumReplicaProblems,
   mtlsProblems,
   namespaceReferenceProblems,
+  pullSecretProblems,
   redisProblems,
   routingProblems,
   secretProblems,
@@ -155,6 +157,22 @@ describe('Kubernetes policies', function () {
       });
     });
   }
+
+  it('When production pods run the images skaffold pushes, then they pull with the registry Secret', () => {
+    expectNoProblems(pullSecretProblems(render('k8s/overlays/prod'), (image) => skaffoldArtifacts().includes(image)));
+  });
+
+  it('When a ServiceAccount loses its pull Secret, then the pods using it are reported', () => {
+    // Arrange
+    const objects = render('k8s/overlays/prod');
+    delete mutable(find(objects, 'ServiceAccount', 'cqrs-migrate')).imagePullSecrets;
+
+    // Act
+    const problems = pullSecretProblems(objects, (image) => skaffoldArtifacts().includes(image));
+
+    // Assert
+    expectProblem(problems, 'Job/cqrs-migrate', /without imagePullSecrets/);
+  });
 
   describe('when a rendered manifest is broken', () => {
     it('When a container may run as root or escalate, then pod security reports it', () => {

@@ -304,3 +304,20 @@ export function jwtConsistencyProblems(objects: K8sObject[], configMapName: stri
     }),
   );
 }
+
+/**
+ * Pods that run the images skaffold builds pull them with credentials: the registry's new
+ * packages are private by default. The pull Secret comes from the pod or its ServiceAccount.
+ */
+export function pullSecretProblems(objects: K8sObject[], isOwnImage: (image: string) => boolean): Problem[] {
+  const accounts = new Map(byKind(objects, 'ServiceAccount').map((sa) => [sa.metadata.name, sa]));
+  return objects.flatMap((workload) => {
+    const pod = get(podTemplate(workload), 'spec');
+    if (!isRecord(pod) || !containers([workload]).some((ref) => isOwnImage(String(ref.container.image)))) return [];
+    const account = accounts.get(String(pod.serviceAccountName ?? 'default'));
+    const secrets = [...records(pod.imagePullSecrets), ...records(get(account, 'imagePullSecrets'))];
+    return secrets.length
+      ? []
+      : [problem(workload, 'runs an image of the registry without imagePullSecrets (pod or ServiceAccount)')];
+  });
+}
