@@ -1,4 +1,5 @@
 import { Migration20261126000100_initial } from './Migration20261126000100_initial.js';
+import { Migration20261129190000_order_authorization } from './Migration20261129190000_order_authorization.js';
 
 /** Every migration, in order. Listed explicitly so compiled and TypeScript runs see the same set. */
-export const migrations = [Migration20261126000100_initial];
+export const migrations = [Migration20261126000100_initial, Migration20261129190000_order_authorization];

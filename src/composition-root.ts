@@ -116,6 +116,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       config.QUEUE_PREFIX,
       logger,
     ),
+    // The only adapter shipped; config refuses to start production unless PAYMENT_GATEWAY names it.
     paymentGateway:
       overrides.paymentGateway ??
       new FakePaymentGateway({

@@ -53,6 +53,8 @@ export interface OrderCancelledPayload {
   order: OrderSnapshot;
   /** The paid amount returned to the customer, 0 when nothing was paid. */
   refundedCents: number;
+  /** What the payments process refunds against; null when nothing was paid (absent in older events). */
+  authorizationId?: string | null;
 }
 export interface OrderShippedPayload {
   order: OrderSnapshot;

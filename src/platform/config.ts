@@ -52,6 +52,11 @@ const schema = z
     RATE_LIMIT_DURATION: durationMs.default(parseDuration('1m')),
     BODY_LIMIT: z.string().default('100kb'),
 
+    /**
+     * The payment adapter. The template ships only `fake` (deterministic, no money moves): the default
+     * outside production; production refuses to start unless it is named here explicitly.
+     */
+    PAYMENT_GATEWAY: z.enum(['fake']).optional(),
     PAYMENT_LATENCY: durationMs.default(parseDuration('50ms')),
     /** The fake gateway declines orders whose total is above this many minor units. */
     PAYMENT_DECLINE_ABOVE_CENTS: z.coerce.number().int().min(0).default(100_000),
@@ -109,6 +114,13 @@ const schema = z
         code: 'custom',
         path: ['JWT_SECRET'],
         message: 'HS256 shared secrets are refused in production; use JWT_JWKS_URI or JWT_PUBLIC_KEY',
+      });
+    }
+    if (env.NODE_ENV === 'production' && !env.PAYMENT_GATEWAY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PAYMENT_GATEWAY'],
+        message: 'required in production: no real adapter is wired; set PAYMENT_GATEWAY=fake to run the fake knowingly',
       });
     }
     if (env.NODE_ENV === 'production' && keySources.length === 0) {

@@ -31,7 +31,7 @@ export const QUEUES = {
   },
   payments: {
     role: 'payments',
-    receives: ['OrderPlaced'],
+    receives: ['OrderPlaced', 'OrderCancelled'],
     attempts: (config) => config.PAYMENT_ATTEMPTS,
     backoffMs: fixed(500),
   },

@@ -5,6 +5,7 @@ import {
   GatewayUnavailableError,
   type AuthorizationRequest,
   type PaymentGateway,
+  type RefundRequest,
 } from '../../src/workers/payments/payment-gateway.js';
 import { createHmac } from 'node:crypto';
 import { rows } from '../support/fixtures.js';
@@ -23,6 +24,9 @@ class GatewayDownForAmount implements PaymentGateway {
   }
   void(authorizationId: string) {
     return this.fake.void(authorizationId);
+  }
+  refund(request: RefundRequest) {
+    return this.fake.refund(request);
   }
 }
 

@@ -26,10 +26,18 @@ describe('Configuration', () => {
       /JWT_SECRET: HS256 shared secrets are refused/,
     );
     expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_JWKS_URI: required in production/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json' }).jwt.algorithms).to.deep.equal([
-      'RS256',
-      'ES256',
-    ]);
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json', PAYMENT_GATEWAY: 'fake' }).jwt
+        .algorithms,
+    ).to.deep.equal(['RS256', 'ES256']);
+  });
+
+  it('When NODE_ENV is production and no payment adapter is named, then loading fails; naming the fake is accepted', () => {
+    const production = { NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json' };
+
+    expect(() => loadConfig(production)).to.throw(ConfigError, /PAYMENT_GATEWAY: required in production/);
+    expect(loadConfig({ ...production, PAYMENT_GATEWAY: 'fake' }).PAYMENT_GATEWAY).to.equal('fake');
+    expect(loadConfig({}).PAYMENT_GATEWAY, 'outside production the fake is the default').to.equal(undefined);
   });
 
   it('When two key sources are set, then loading fails', () => {

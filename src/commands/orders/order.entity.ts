@@ -27,6 +27,8 @@ export const OrderSchema = defineEntity({
     statusHistory: p.json<StatusChange[]>(),
     internalNote: p.text().nullable(),
     riskScore: p.integer().nullable(),
+    /** The payment provider's authorization, kept so a cancelled paid order can be refunded. */
+    authorizationId: p.text().nullable(),
     version: p.integer(),
     placedAt: p.datetime(),
     updatedAt: p.datetime(),
@@ -65,6 +67,7 @@ export class Order extends OrderSchema.class {
       statusHistory: [{ status: 'placed', at: input.now.toISOString() }],
       internalNote: null,
       riskScore: null,
+      authorizationId: null,
       version: 1,
       placedAt: input.now,
       updatedAt: input.now,
@@ -75,6 +78,7 @@ export class Order extends OrderSchema.class {
 
   pay(authorizationId: string, now: Date): OrderEventOf<'OrderPaid'> {
     this.moveTo('paid', 'paid', ['placed'], now);
+    this.authorizationId = authorizationId;
     return this.event('OrderPaid', { order: this.snapshot(), authorizationId });
   }
 
@@ -92,7 +96,8 @@ export class Order extends OrderSchema.class {
   cancel(now: Date, reason?: string): OrderEventOf<'OrderCancelled'> {
     const refundedCents = this.status === 'paid' ? this.totalCents : 0;
     this.moveTo('cancelled', 'cancelled', ['placed', 'paid'], now, reason);
-    return this.event('OrderCancelled', { order: this.snapshot(), refundedCents });
+    const authorizationId = refundedCents ? (this.authorizationId ?? null) : null;
+    return this.event('OrderCancelled', { order: this.snapshot(), refundedCents, authorizationId });
   }
 
   ship(now: Date): OrderEventOf<'OrderShipped'> {

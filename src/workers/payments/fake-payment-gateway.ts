@@ -5,6 +5,8 @@ import {
   type AuthorizationRequest,
   type PaymentDecision,
   type PaymentGateway,
+  type Refund,
+  type RefundRequest,
 } from './payment-gateway.js';
 
 export interface FakeGatewaySettings {
@@ -12,16 +14,25 @@ export interface FakeGatewaySettings {
   declineAboveCents: number;
   /** 0..1: share of attempts that fail transiently, chosen deterministically per order and attempt. */
   failureRate: number;
+  /** How many voids and refunds it remembers (oldest forgotten first); it never grows past this. */
+  memory?: number;
 }
 
 /**
  * A deterministic stand-in for a payment provider (PAYMENT_* settings): fixed latency, declines
- * above an amount, and transient failures for a reproducible share of attempts.
+ * above an amount, and transient failures for a reproducible share of attempts. It remembers
+ * recent voids and refunds (bounded) so repeats are answered like a real provider would.
  */
 export class FakePaymentGateway implements PaymentGateway {
-  readonly voided: string[] = [];
+  private readonly voids: BoundedMap<string, true>;
+  private readonly refunds: BoundedMap<string, Refund>;
+  /** Refunds actually made (a repeat of an idempotency key is not one). */
+  refundsIssued = 0;
 
-  constructor(private readonly settings: FakeGatewaySettings) {}
+  constructor(private readonly settings: FakeGatewaySettings) {
+    this.voids = new BoundedMap(settings.memory ?? 10_000);
+    this.refunds = new BoundedMap(settings.memory ?? 10_000);
+  }
 
   async authorize(request: AuthorizationRequest): Promise<PaymentDecision> {
     await delay(this.settings.latencyMs);
@@ -35,7 +46,42 @@ export class FakePaymentGateway implements PaymentGateway {
   }
 
   async void(authorizationId: string): Promise<void> {
-    this.voided.push(authorizationId);
+    this.voids.set(authorizationId, true);
+  }
+
+  async refund(request: RefundRequest): Promise<Refund> {
+    await delay(this.settings.latencyMs);
+    const earlier = this.refunds.get(request.idempotencyKey);
+    if (earlier) return earlier;
+    const refund = { refundId: `re_${digest(request.idempotencyKey).slice(0, 24)}`, amountCents: request.amountCents };
+    this.refunds.set(request.idempotencyKey, refund);
+    this.refundsIssued += 1;
+    return refund;
+  }
+
+  wasVoided(authorizationId: string): boolean {
+    return this.voids.has(authorizationId);
+  }
+
+  refundFor(idempotencyKey: string): Refund | undefined {
+    return this.refunds.get(idempotencyKey);
+  }
+
+  /** Entries remembered now (voids + refunds): bounded by `memory` each. */
+  get remembered(): number {
+    return this.voids.size + this.refunds.size;
+  }
+}
+
+/** A Map that forgets its oldest entry once it holds `capacity` (insertion order). */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly capacity: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (!this.has(key) && this.size >= this.capacity) this.delete(this.keys().next().value as K);
+    return super.set(key, value);
   }
 }
 
