@@ -7,7 +7,14 @@ import { isRecord, readRepoFile, readYaml, repoFileExists } from './support/repo
  * cannot drift; it tests against PostgreSQL 15 and Redis 7, builds both images, and deploys
  * with `skaffold run -p prod`.
  */
-const CONTRACT = ['npm ci', 'npm run lint', 'npm run typecheck', 'npm run deps:check', 'npm run test:local', 'npm run test:images'];
+const CONTRACT = [
+  'npm ci',
+  'npm run lint',
+  'npm run typecheck',
+  'npm run deps:check',
+  'npm run test:local',
+  'npm run test:images',
+];
 
 /** npm invocations of a shell script, in order (`npm t` and `npm run test` read as `npm test`). */
 function npmSteps(script: string): string[] {
