@@ -6,13 +6,25 @@
 # and build stages, so the second image and unchanged dependencies cost nothing. The base image
 # comes from scripts/images/base-image.sh (pulled, or a local stand-in when no registry answers).
 # buildah ignores the `# syntax=` line, which BuildKit would try to fetch from a registry.
-# Usage: bash scripts/images/build.sh [tag-suffix]   (IMAGE_TAG=local by default)
+# Usage: bash scripts/images/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/images/podman-env.sh
-IMAGE_TAG="${IMAGE_TAG:-local}"
 
 bash scripts/images/base-image.sh
+
+# The Dockerfiles' `npm ci` steps keep npm's cache in a cache mount (target /root/.npm), which
+# buildah keeps under ${TMPDIR:-/var/tmp}/buildah-cache/<target>. Where it is still empty, start
+# it from the host's npm cache (content-addressed, so sharing it is safe): after the host's
+# `npm ci` it holds every package the lockfile names, and the builds skip downloading them.
+# Should buildah keep the cache elsewhere one day, this only stops saving time.
+build_cache="${TMPDIR:-/var/tmp}/buildah-cache/root/.npm"
+host_cache="$(npm config get cache 2>/dev/null || echo "$HOME/.npm")"
+if [ ! -d "$build_cache/_cacache" ] && [ -d "$host_cache/_cacache" ] && [ -w "${TMPDIR:-/var/tmp}" ]; then
+  mkdir -p "$build_cache"
+  cp -R "$host_cache/_cacache" "$build_cache/_cacache"
+  echo "npm cache of the builds: started from $host_cache"
+fi
 
 build() { # dockerfile target tag
   local started=$SECONDS
@@ -22,7 +34,7 @@ build() { # dockerfile target tag
 }
 
 for image in api worker; do
-  build "Dockerfile.$image" runtime "localhost/cqrs-$image:$IMAGE_TAG"
+  build "Dockerfile.$image" runtime "localhost/cqrs-$image:local"
 done
 for image in api worker; do
   build "Dockerfile.$image" dev "localhost/cqrs-$image:dev"
