@@ -83,7 +83,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const redis = new Redis(producerConnection(config.REDIS_URL));
   redis.on('error', (error) => logger.debug('redis connection problem', { error: error.message }));
   const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION);
-  const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' });
+  const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' }, logger);
   const observer = new Observer(metrics, logger, overrides.tracer);
   const readSide = createReadSide(orm, redis, observer, {
     consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from './logger.js';
 
 /**
  * The service's Prometheus instruments, one registry per process. Names follow Prometheus
@@ -62,21 +63,54 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(labels: { service: string; process: string }) {
+  /** A gauge read at scrape time could not be read: it kept its last values (see gaugeAtScrape). */
+  readonly collectionFailures = new Counter({
+    name: 'cqrs_metric_collection_failures_total',
+    help: 'Scrapes at which a gauge could not be collected (it kept its last values)',
+    labelNames: ['metric'],
+    registers: [this.registry],
+  });
+  /** Background upkeep (idempotency-key purge, ...) that failed. */
+  readonly housekeepingFailures = new Counter({
+    name: 'cqrs_housekeeping_failures_total',
+    help: 'Housekeeping runs that failed, by task',
+    labelNames: ['task'],
+    registers: [this.registry],
+  });
+
+  constructor(
+    labels: { service: string; process: string },
+    private readonly logger?: Logger,
+  ) {
     this.registry.setDefaultLabels(labels);
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** A gauge whose value is read from the world at scrape time. */
+  /**
+   * A gauge whose value is read from the world at scrape time. When reading fails it keeps its
+   * last values (an autoscaler reading a queue's depth must not see it drop to 0 because Redis
+   * blinked), and the failure is counted and logged so alerts see it.
+   */
   gaugeAtScrape(name: string, help: string, labelNames: string[], collect: (gauge: Gauge) => Promise<void>): Gauge {
+    const staging = new Gauge({ name, help, labelNames, registers: [] });
+    const failed = (error: unknown) => {
+      this.collectionFailures.inc({ metric: name });
+      this.logger?.warn('metric collection failed; the gauge keeps its last values', { metric: name, error: String(error) });
+    };
     return new Gauge({
       name,
       help,
       labelNames,
       registers: [this.registry],
       async collect() {
+        staging.reset();
+        try {
+          await collect(staging);
+        } catch (error) {
+          return failed(error);
+        }
         this.reset();
-        await collect(this).catch(() => undefined);
+        for (const { labels, value } of (await staging.get()).values) this.set(labels, value);
       },
     });
   }

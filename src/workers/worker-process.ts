@@ -84,7 +84,13 @@ async function closeWithin(worker: Worker, timeoutMs: number): Promise<void> {
   if (outcome === 'overrun') await worker.close(true);
 }
 
-async function purgeExpiredKeys(services: Services): Promise<void> {
-  const purged = await services.idempotencyKeys.purgeExpired().catch(() => 0);
-  if (purged) services.logger.info('purged expired idempotency keys', { purged });
+/** Hourly on the relay role. A failure is logged and counted (cqrs_housekeeping_failures_total), never hidden. */
+export async function purgeExpiredKeys(services: Pick<Services, 'idempotencyKeys' | 'logger' | 'metrics'>): Promise<void> {
+  try {
+    const purged = await services.idempotencyKeys.purgeExpired();
+    if (purged) services.logger.info('purged expired idempotency keys', { purged });
+  } catch (error) {
+    services.metrics.housekeepingFailures.inc({ task: 'idempotency-purge' });
+    services.logger.error('could not purge expired idempotency keys', { error: String(error) });
+  }
 }

@@ -64,7 +64,8 @@ describe('The ordering story end to end (every worker role, real PostgreSQL and 
     eventually(
       async () => {
         const order = await api(`/v1/orders/${orderId}`, { token: as.ada });
-        return order.body.status !== 'placed' && (order.body.status as OrderStatus);
+        // Not yet projected is a 404 problem, whose `status` is a number: keep waiting.
+        return order.status === 200 && order.body.status !== 'placed' && (order.body.status as OrderStatus);
       },
       10_000,
       `order ${orderId} to leave "placed"`,

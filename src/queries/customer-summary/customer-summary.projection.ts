@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { DomainEvent, OrderEvent, OrderStatus } from '../../events/index.js';
+import type { CustomerEvent, DomainEvent, OrderEvent, OrderStatus } from '../../events/index.js';
 import { ORDER_EVENT_TYPES } from '../../events/index.js';
 import type { Projection } from '../shared/projection.js';
 
@@ -13,14 +13,17 @@ interface SummaryDelta {
 /**
  * customer_summary counts, so it is protected against redelivery by the inbox and applies
  * deltas that commute (increments, sums, the latest order by date): any arrival order of the
- * same events gives the same row.
+ * same events gives the same row. It also follows profile changes, so a customer without orders
+ * is known from its own table: the summary never reads another read model's tables (whose
+ * rebuild would empty them under it) and read-your-writes waits on exactly what it reads.
  */
 export const customerSummaryProjection: Projection = {
   name: 'customer_summary',
-  eventTypes: ORDER_EVENT_TYPES,
+  eventTypes: [...ORDER_EVENT_TYPES, 'CustomerProfileChanged'],
   tables: ['customer_summary'],
 
   async apply(em: EntityManager, event: DomainEvent): Promise<void> {
+    if (event.type === 'CustomerProfileChanged') return knowCustomer(em, event);
     const orderEvent = event as OrderEvent;
     const delta = deltaOf(orderEvent);
     await em.execute(
@@ -45,6 +48,14 @@ export const customerSummaryProjection: Projection = {
     );
   },
 };
+
+/** A customer with a profile has a summary, all zeros until their first order. */
+async function knowCustomer(em: EntityManager, event: CustomerEvent): Promise<void> {
+  await em.execute('insert into customer_summary (tenant_id, customer_id) values (?, ?) on conflict do nothing', [
+    event.tenantId,
+    event.payload.profile.customerId,
+  ]);
+}
 
 /** What one event changes: a new order counts once; a transition moves one order between statuses. */
 function deltaOf(event: OrderEvent): SummaryDelta {

@@ -10,10 +10,9 @@ import type { CustomerSummaryDto } from './customer-summary.dto.js';
 const STATUSES: OrderStatus[] = ['placed', 'paid', 'shipped', 'payment_failed', 'expired', 'cancelled'];
 
 interface SummaryRow {
-  known: boolean;
-  orders_count: number | null;
-  count_by_status: Record<string, number> | null;
-  lifetime_value: Record<string, number> | null;
+  orders_count: number;
+  count_by_status: Record<string, number>;
+  lifetime_value: Record<string, number>;
   last_order_id: string | null;
   last_order_at: string | null;
 }
@@ -34,31 +33,28 @@ export class GetCustomerSummaryQuery {
     const subject = { id: customerId, tenantId: principal.tenantId, customerId };
     if (!allows(read.ability, 'read', 'CustomerSummary', subject)) throw new NotFoundError('Customer', customerId);
 
-    // A known customer without orders has an all-zero summary; an unknown one does not exist.
+    // A customer with a profile but no orders has an all-zero row; an unknown one has none.
     const [row] = await read.sql<SummaryRow>(
-      `select (p.customer_id is not null or s.customer_id is not null) as known, s.orders_count, s.count_by_status,
-              s.lifetime_value, s.last_order_id, s.last_order_at
-         from (select ?::text as tenant_id, ?::text as customer_id) wanted
-         left join customer_profile_view p using (tenant_id, customer_id)
-         left join customer_summary s using (tenant_id, customer_id)`,
+      `select orders_count, count_by_status, lifetime_value, last_order_id, last_order_at
+         from customer_summary where tenant_id = ? and customer_id = ?`,
       [principal.tenantId, customerId],
     );
-    if (!row?.known) throw new NotFoundError('Customer', customerId);
+    if (!row) throw new NotFoundError('Customer', customerId);
     return { summary: toSummaryDto(customerId, row), freshness: read.freshness };
   }
 }
 
 function toSummaryDto(customerId: string, row: SummaryRow): CustomerSummaryDto {
-  const counts = row.count_by_status ?? {};
+  const counts = row.count_by_status;
   return {
     customerId,
-    ordersCount: row.orders_count ?? 0,
+    ordersCount: row.orders_count,
     countByStatus: Object.fromEntries(STATUSES.map((status) => [status, Number(counts[status] ?? 0)])) as Record<
       OrderStatus,
       number
     >,
     lifetimeValue: Object.fromEntries(
-      Object.entries(row.lifetime_value ?? {})
+      Object.entries(row.lifetime_value)
         .filter(([, cents]) => Number(cents) !== 0)
         .map(([c, cents]) => [c, Number(cents)]),
     ),
