@@ -3,6 +3,8 @@ import { Migration20261129190000_order_authorization } from './Migration20261129
 import { Migration20261129191000_customer_summary_knows_profiles } from './Migration20261129191000_customer_summary_knows_profiles.js';
 
 /** Every migration, in order. Listed explicitly so compiled and TypeScript runs see the same set. */
-export const migrations = [Migration20261126000100_initial, Migration20261129190000_order_authorization,
+export const migrations = [
+  Migration20261126000100_initial,
+  Migration20261129190000_order_authorization,
   Migration20261129191000_customer_summary_knows_profiles,
 ];
