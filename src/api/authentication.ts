@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import jwksRsa from 'jwks-rsa';
@@ -43,17 +44,38 @@ export function createTokenVerifier(
     });
 }
 
-function signingKeySource(settings: Config['jwt']): jwt.Secret | jwt.GetPublicKeyOrSecret {
+/**
+ * Keys are parsed once into KeyObjects: given a PEM or a secret string, jsonwebtoken parses it
+ * again on every verification (createPublicKey showed in the API's CPU profile).
+ */
+function signingKeySource(settings: Config['jwt']): KeyObject | jwt.GetPublicKeyOrSecret {
   if (settings.jwksUri) {
     const client = jwksRsa({ jwksUri: settings.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 });
+    const parsed = new Map<string, KeyObject>();
     return (header, callback) => {
       client.getSigningKey(header.kid).then(
-        (key) => callback(null, key.getPublicKey()),
+        (key) => callback(null, parsedOnce(parsed, key.getPublicKey())),
         (error: Error) => callback(error),
       );
     };
   }
-  return settings.publicKey ?? settings.secret!;
+  if (!settings.publicKey) return createSecretKey(Buffer.from(settings.secret!));
+  try {
+    return createPublicKey(settings.publicKey);
+  } catch (error) {
+    throw new Error(`JWT_PUBLIC_KEY is not a PEM public key: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** A JWKS serves a handful of keys at a time; rotation replaces them, so the cache stays small. */
+function parsedOnce(parsed: Map<string, KeyObject>, pem: string): KeyObject {
+  let key = parsed.get(pem);
+  if (!key) {
+    if (parsed.size >= 16) parsed.clear();
+    key = createPublicKey(pem);
+    parsed.set(pem, key);
+  }
+  return key;
 }
 
 /** The claims this service requires beyond what jsonwebtoken checks when present. */

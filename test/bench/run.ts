@@ -11,7 +11,9 @@
  * and freshness run, BENCH_RATE [50] orders/s of the open-loop freshness load, BENCH_BASELINE
  * [5994be8] (git ref of the pipeline comparison, or `skip`), BENCH_KEEP_BASELINE [0] (keep its
  * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout],
- * BENCH_NODE_OPTIONS [the manifests' heap flags], DATABASE_URL, REDIS_URL.
+ * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_PROFILE [0] (1: a CPU profile per process
+ * and a heap snapshot at the end of each load, in the run's logs folder; summarize them with
+ * `tsx test/bench/profile-summary.ts <folder>`), DATABASE_URL, REDIS_URL.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -33,14 +35,16 @@ const settings: BenchSettings = {
   pipelineSeconds: Number(env.BENCH_PIPELINE_SECONDS ?? 20),
   baseline: env.BENCH_BASELINE ?? '5994be8',
   scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout').split(',').map((s) => s.trim()),
-  nodeOptions: env.BENCH_NODE_OPTIONS ?? '',
+  // The same heap flags as the Kubernetes manifests' NODE_OPTIONS (docs/performance.md says why).
+  nodeOptions: env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=8',
+  profile: env.BENCH_PROFILE === '1',
 };
 
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
 const resultsDir = resolve('bench-results');
 const logDir = join(resultsDir, `logs-${stamp}`);
-mkdirSync(logDir, { recursive: true });
+mkdirSync(join(logDir, 'profiles'), { recursive: true });
 const problems: string[] = [];
 const began = performance.now();
 const progress = (line: string) => console.log(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s] ${line}`);

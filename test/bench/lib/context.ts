@@ -20,6 +20,8 @@ export interface BenchSettings {
   scenarios: string[];
   /** NODE_OPTIONS of the service's processes (the manifests' heap flags). */
   nodeOptions: string;
+  /** CPU profiles and heap snapshots of every service process (slows the run; figures are then not comparable). */
+  profile: boolean;
 }
 
 export interface BenchContext {
@@ -60,6 +62,7 @@ export function startProject(context: BenchContext, label: string, workerRoles: 
       otlpUrl: context.otlpUrl,
       logDir: context.logDir,
       nodeOptions: dir === context.projectDir ? context.settings.nodeOptions : '',
+      profileDir: context.settings.profile ? join(context.logDir, 'profiles') : undefined,
     },
     workerRoles,
   );

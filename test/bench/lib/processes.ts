@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 /** A process of the benchmark: how long it took to become ready, and its memory while it ran. */
@@ -24,6 +25,8 @@ export interface SpawnOptions {
   readyUrl: string;
   logFile: string;
   timeoutMs?: number;
+  /** Takes a heap snapshot (SIGUSR2, see --heapsnapshot-signal) into this folder before stopping. */
+  snapshotDir?: string | undefined;
 }
 
 /** A free loopback port: bound once by the OS, released, then handed to a child process. */
@@ -101,6 +104,7 @@ export async function spawnProcess(options: SpawnOptions): Promise<BenchProcess>
     async stop() {
       clearInterval(sampler);
       const highWater = Math.max(peak, procStatusMb(pid, 'VmHWM'));
+      if (!gone && options.snapshotDir) await heapSnapshot(child, options.snapshotDir);
       if (!gone) {
         child.kill('SIGTERM');
         const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -110,4 +114,21 @@ export async function spawnProcess(options: SpawnOptions): Promise<BenchProcess>
       return { peakRssMb: highWater, exitCode };
     },
   };
+}
+
+/** Signals the process to write a heap snapshot and waits until the file stops growing. */
+async function heapSnapshot(child: ChildProcess, dir: string): Promise<void> {
+  const mine = () => readdirSync(dir).filter((name) => name.endsWith('.heapsnapshot') && name.includes(`.${child.pid}.`));
+  const before = mine().length;
+  child.kill('SIGUSR2');
+  const deadline = Date.now() + 120_000;
+  let size = -1;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const files = mine();
+    if (files.length <= before) continue;
+    const current = statSync(join(dir, files.at(-1)!)).size;
+    if (current > 0 && current === size) return;
+    size = current;
+  }
 }

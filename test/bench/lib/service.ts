@@ -17,6 +17,8 @@ export interface ServiceSettings {
   logDir: string;
   /** Extra Node flags for every process (heap limits), as the manifests set them. */
   nodeOptions: string;
+  /** Writes a CPU profile per process and a heap snapshot at the end of the load into this folder. */
+  profileDir?: string | undefined;
   env?: Record<string, string>;
 }
 
@@ -58,7 +60,14 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
     OTEL_TRACES_SAMPLER_ARG: '0.1',
     OTEL_SERVICE_NAME: 'cqrs-bench',
-    ...(settings.nodeOptions ? { NODE_OPTIONS: settings.nodeOptions } : {}),
+    NODE_OPTIONS: [
+      settings.nodeOptions,
+      settings.profileDir
+        ? `--cpu-prof --cpu-prof-dir=${settings.profileDir} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${settings.profileDir}`
+        : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
     ...settings.env,
   };
   await run(process.execPath, ['dist/src/platform/db/migrate.js'], { cwd: settings.dir, env: { ...process.env, ...base } });
@@ -82,6 +91,7 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
         env: { ...base, PORT: String(apiPort) },
         readyUrl: `http://127.0.0.1:${apiPort}/health/ready`,
         logFile: join(settings.logDir, `${settings.label}-api.log`),
+        snapshotDir: settings.profileDir,
       }).then((proc) => (started.push(proc), proc)),
       ...workerRoles.map(async (roles, index) => {
         const port = await freePort();
@@ -92,6 +102,7 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
           env: { ...base, WORKER_HTTP_PORT: String(port) },
           readyUrl: `http://127.0.0.1:${port}/health/ready`,
           logFile: join(settings.logDir, `${settings.label}-worker-${index}.log`),
+          snapshotDir: settings.profileDir,
         });
         started.push(proc);
         return proc;
