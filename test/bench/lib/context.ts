@@ -1,10 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { tokens } from './environment.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createDatabase, tokens } from './environment.js';
 import type { ClosedLoopResult } from './load.js';
 import { freePort, spawnProcess, type BenchProcess } from './processes.js';
-import { startService, type RunningService } from './service.js';
+import { PRODUCTION_BASICS, startService, type RunningService } from './service.js';
+
+const run = promisify(execFile);
 
 /** Knobs, all from environment variables so a shorter run is one variable away. */
 export interface BenchSettings {
@@ -119,6 +123,16 @@ export async function withClient<T>(databaseUrl: string, use: (client: pg.Client
   } finally {
     await client.end();
   }
+}
+
+/** A database of the raw baselines' own, with the service's schema (its compiled migrations). */
+export async function rawDatabase(context: BenchContext, name: string): Promise<string> {
+  const databaseUrl = await createDatabase(context.serverDatabaseUrl, name);
+  await run(process.execPath, ['dist/src/platform/db/migrate.js'], {
+    cwd: context.projectDir,
+    env: { ...process.env, ...PRODUCTION_BASICS, DATABASE_URL: databaseUrl, JWT_PUBLIC_KEY: context.publicKeyPem },
+  });
+  return databaseUrl;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

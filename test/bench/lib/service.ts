@@ -6,6 +6,9 @@ import { freePort, spawnProcess, type BenchProcess } from './processes.js';
 
 const run = promisify(execFile);
 
+/** What production refuses to start without, besides the key and URLs. */
+export const PRODUCTION_BASICS = { NODE_ENV: 'production', PAYMENT_GATEWAY: 'fake' };
+
 export interface ServiceSettings {
   /** Root of a built checkout (this one, or the baseline's worktree). */
   dir: string;
@@ -44,7 +47,7 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
   const databaseUrl = await createDatabase(settings.serverDatabaseUrl, dbName);
   const prefix = `{bench-${id}}`;
   const base: Record<string, string> = {
-    NODE_ENV: 'production',
+    ...PRODUCTION_BASICS,
     DATABASE_URL: databaseUrl,
     REDIS_URL: settings.redisUrl,
     QUEUE_PREFIX: prefix,

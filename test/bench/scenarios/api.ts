@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { AUDIENCE, ISSUER, createDatabase, dropDatabases, uniqueId } from '../lib/environment.js';
+import { AUDIENCE, ISSUER, dropDatabases, uniqueId } from '../lib/environment.js';
 import {
   TENANT,
   checkClean,
   createProduct,
   customerTokens,
   orderBody,
+  rawDatabase,
   sleep,
   startProject,
   startRaw,
@@ -15,8 +14,6 @@ import {
 } from '../lib/context.js';
 import { closedLoop, type ClosedLoopResult } from '../lib/load.js';
 import { pairedRatios, type RatioSummary } from '../lib/stats.js';
-
-const run = promisify(execFile);
 
 export interface ApiComparison {
   endpoint: string;
@@ -48,11 +45,7 @@ export async function apiScenario(context: BenchContext): Promise<{ comparisons:
     // The API alone from here on: the worker would otherwise share the two cores.
     await service.workers[0]!.stop();
 
-    const rawUrl = await createDatabase(context.serverDatabaseUrl, rawDb);
-    await run(process.execPath, ['dist/src/platform/db/migrate.js'], {
-      cwd: context.projectDir,
-      env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: rawUrl, JWT_PUBLIC_KEY: context.publicKeyPem },
-    });
+    const rawUrl = await rawDatabase(context, rawDb);
     await copyTables(service.databaseUrl, rawUrl, ['products', 'customers', 'order_view']);
     raw = await startRaw(context, 'raw api', 'raw-api', {
       DATABASE_URL: rawUrl,

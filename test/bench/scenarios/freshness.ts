@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import pg from 'pg';
 import type { RawOrderJob } from '../raw/raw-worker.js';
@@ -9,16 +7,15 @@ import {
   createProduct,
   customerTokens,
   orderBody,
+  rawDatabase,
   sleep,
   startProject,
   startRaw,
   type BenchContext,
 } from '../lib/context.js';
-import { createDatabase, deleteKeys, dropDatabases, uniqueId } from '../lib/environment.js';
+import { deleteKeys, dropDatabases, uniqueId } from '../lib/environment.js';
 import { openLoop } from '../lib/load.js';
 import { pairedRatios, percentile, round, type RatioSummary } from '../lib/stats.js';
-
-const run = promisify(execFile);
 
 export interface FreshnessRun {
   sent: number;
@@ -122,11 +119,7 @@ async function rawFreshness(context: BenchContext): Promise<FreshnessRun> {
   const { rate, pipelineSeconds } = context.settings;
   const dbName = `bench_rawjobs_${uniqueId()}`;
   const prefix = `{bench-raw-${uniqueId()}}`;
-  const databaseUrl = await createDatabase(context.serverDatabaseUrl, dbName);
-  await run(process.execPath, ['dist/src/platform/db/migrate.js'], {
-    cwd: context.projectDir,
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, JWT_PUBLIC_KEY: context.publicKeyPem },
-  });
+  const databaseUrl = await rawDatabase(context, dbName);
   const worker = await startRaw(context, 'raw worker', 'raw-worker', {
     DATABASE_URL: databaseUrl,
     REDIS_URL: context.redisUrl,
