@@ -63,16 +63,25 @@ export function isQueueName(name: string): name is QueueName {
 }
 
 /**
- * A queue's default job options. Completed jobs are kept a day so a re-published event with the
- * same job id is deduplicated by BullMQ; handlers are idempotent for the rarer redelivery after that.
+ * Finished jobs each queue keeps in Redis, bounded by age AND count so that Redis memory stays
+ * bounded whatever the throughput (Redis runs with noeviction; sizing: docs/deploy.md, "Redis
+ * memory", checked by test/integration/redis-sizing.test.ts). While kept, a completed job
+ * deduplicates a re-published event with the same job id; handlers are idempotent for a
+ * redelivery after that. A failed job is also copied to the dead-letter queue.
  */
+export const JOB_RETENTION = {
+  completed: { age: 24 * 3600, count: 5_000 },
+  failed: { age: 7 * 24 * 3600, count: 1_000 },
+} as const;
+
+/** A queue's default job options: attempts and backoff from its declaration, bounded retention. */
 export function jobOptionsFor(queue: QueueName, config: Config): JobsOptions {
   const declared: QueueDeclaration = QUEUES[queue];
   return {
     attempts: declared.attempts(config),
     backoff: { type: 'exponential', delay: declared.backoffMs(config) },
-    removeOnComplete: { age: 24 * 3600, count: 50_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    removeOnComplete: { ...JOB_RETENTION.completed },
+    removeOnFail: { ...JOB_RETENTION.failed },
   };
 }
 

@@ -18,6 +18,7 @@ import {
   autoscalingProblems,
   databaseWiringProblems,
   disruptionBudgetProblems,
+  gatewayPathProblems,
   jwtConsistencyProblems,
   minimumReplicaProblems,
   mtlsProblems,
@@ -42,6 +43,8 @@ import { cleanCheckoutFiles, packageScripts, readRepoFile, repoPath } from './su
 
 /** Queue each worker role consumes (the service's contract). */
 const ROLE_QUEUES = { projections: 'projections', payments: 'payments', expiry: 'order-expiry', webhooks: 'webhooks' };
+/** API paths for operators and the platform only: never reachable through the ingress gateway. */
+const INTERNAL_PATHS = ['/metrics', '/health/ready', '/health/live', '/admin/queues', '/admin/queues/api/queues'];
 /** Workloads that need a PostgreSQL session (LISTEN/NOTIFY, migrations), not the transaction pooler. */
 const SESSION_WORKLOADS = ['cqrs-relay', 'cqrs-migrate'];
 
@@ -126,6 +129,7 @@ describe('Kubernetes policies', function () {
           ...databaseWiringProblems(objects, SESSION_WORKLOADS),
           ...redisProblems(objects),
           ...routingProblems(objects),
+          ...gatewayPathProblems(objects, INTERNAL_PATHS),
           ...jwtConsistencyProblems(objects, 'cqrs-config'),
           ...namespaceReferenceProblems(objects),
           ...secretProblems(objects, { examplesAllowed: overlay.examplesAllowed }),
@@ -323,7 +327,7 @@ describe('Kubernetes policies', function () {
       const apiEnv = records(mutable(find(objects, 'Deployment', 'cqrs-api')).spec.template.spec.containers[0].env);
       apiEnv.find((e) => e.name === 'DATABASE_READ_URL')!.value = 'postgres://$(DB_USER):$(DB_PASSWORD)@cqrs-db-ro:5432/app';
       mutable(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('cqrs-redis-'))!).data['redis.conf'] =
-        'maxmemory-policy allkeys-lru\n';
+        'maxmemory-policy allkeys-lru\nappendfsync everysec\n';
       delete mutable(find(objects, 'VirtualService', 'cqrs-api')).spec.http[1].retries;
       mutable(find(objects, 'ConfigMap', 'cqrs-config')).data.JWT_ISSUER = 'https://other.example.com/';
       mutable(find(objects, 'AuthorizationPolicy', 'cqrs-ratelimit-from-api')).spec.rules[0].from[0].source.principals = [
@@ -346,10 +350,25 @@ describe('Kubernetes policies', function () {
       expectProblem(problems, 'Deployment/cqrs-api', /DATABASE_READ_URL host cqrs-db-ro is not the -r service/);
       expectProblem(problems, 'StatefulSet/cqrs-redis', /noeviction/);
       expectProblem(problems, 'StatefulSet/cqrs-redis', /appendonly/);
+      expectProblem(problems, 'StatefulSet/cqrs-redis', /appendfsync is not always/);
       expectProblem(problems, 'VirtualService/cqrs-api', /route writes: .*retries.attempts: 0/);
       expectProblem(problems, 'RequestAuthentication/cqrs-api-jwt', /issuer .* differs from JWT_ISSUER/);
       expectProblem(problems, 'AuthorizationPolicy/cqrs-ratelimit-from-api', /should be in namespace cqrs/);
       expectProblem(problems, 'Secret/cqrs-redis', /overwrite the real one/);
+    });
+
+    it('When the gateway may call any path, or a route is not allowed, then the gateway path policy reports both', () => {
+      // Arrange
+      const objects = render('k8s/overlays/prod');
+      const rule = mutable(find(objects, 'AuthorizationPolicy', 'cqrs-api-from-gateway')).spec.rules[0];
+      rule.to[0].operation.paths = ['/v1/*', '/metrics'];
+
+      // Act
+      const problems = gatewayPathProblems(objects, INTERNAL_PATHS);
+
+      // Assert
+      expectProblem(problems, 'AuthorizationPolicy/cqrs-api-from-gateway', /lets the ingress gateway call \/metrics/);
+      expectProblem(problems, 'VirtualService/cqrs-api', /routes \/openapi.json, which no AuthorizationPolicy/);
     });
 
     it('When a ConfigMap value is invalid, then the service config schema refuses it', async () => {

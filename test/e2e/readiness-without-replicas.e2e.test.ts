@@ -1,19 +1,10 @@
 import { expect } from 'chai';
-import { createServer } from 'node:net';
 import { withDatabase } from '../../src/platform/db/database-admin.js';
 import { http } from '../support/http.js';
 import { infrastructure } from '../support/infrastructure.js';
+import { freePort } from '../support/ports.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { migrations } from '../../migrations/index.js';
-
-/** A loopback port nothing listens on: a read replica that is gone. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('Readiness without read replicas (DATABASE_READ_URL unreachable)', function () {
   this.timeout(30_000);
@@ -21,7 +12,7 @@ describe('Readiness without read replicas (DATABASE_READ_URL unreachable)', func
 
   before(async () => {
     const { databaseUrl } = await infrastructure();
-    const goneReplica = withDatabase(databaseUrl, 'app').replace(/:\/\/([^@/]*@)?[^/]+/, `://$1127.0.0.1:${await closedPort()}`);
+    const goneReplica = withDatabase(databaseUrl, 'app').replace(/:\/\/([^@/]*@)?[^/]+/, `://$1127.0.0.1:${await freePort()}`);
     service = await startTestService({ env: { DATABASE_READ_URL: goneReplica } });
   });
   after(async () => {

@@ -224,6 +224,8 @@ export function redisProblems(objects: K8sObject[]): Problem[] {
     const setting = (key: string) => new RegExp(`^\\s*${key}\\s+(\\S+)`, 'm').exec(config)?.[1];
     if (setting('maxmemory-policy') !== 'noeviction') found.push(problem(redis, 'maxmemory-policy is not noeviction'));
     if (setting('appendonly') !== 'yes') found.push(problem(redis, 'appendonly is not yes'));
+    // The relay marks events published once Redis acknowledged the job: it must be on disk.
+    if (setting('appendfsync') !== 'always') found.push(problem(redis, 'appendfsync is not always'));
     const claims = records(get(redis, 'spec', 'volumeClaimTemplates')).map((c) => get(c, 'metadata', 'name'));
     const dataMount = containers([redis]).some((ref) =>
       records(ref.container.volumeMounts).some((m) => m.mountPath === '/data' && claims.includes(m.name)),
@@ -320,4 +322,43 @@ export function pullSecretProblems(objects: K8sObject[], isOwnImage: (image: str
       ? []
       : [problem(workload, 'runs an image of the registry without imagePullSecrets (pod or ServiceAccount)')];
   });
+}
+
+/** Istio's path matching in AuthorizationPolicies: exact, `prefix*`, `*suffix`, or `*`. */
+function istioPathMatches(pattern: string, path: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('*')) return path.startsWith(pattern.slice(0, -1));
+  if (pattern.startsWith('*')) return path.endsWith(pattern.slice(1));
+  return path === pattern;
+}
+
+/**
+ * The ingress gateway may call the API on the paths the VirtualService routes, and on nothing
+ * else: `/metrics`, `/health/*` and the operator dashboard stay inside the cluster.
+ */
+export function gatewayPathProblems(objects: K8sObject[], internalPaths: string[]): Problem[] {
+  const gatewayRules = byKind(objects, 'AuthorizationPolicy').flatMap((policy) =>
+    records(get(policy, 'spec', 'rules'))
+      .filter((rule) =>
+        records(rule.from).some((f) => strings(get(f, 'source', 'principals')).some((p) => p.includes('istio-ingressgateway'))),
+      )
+      .map((rule) => ({ policy, paths: records(rule.to).flatMap((t) => strings(get(t, 'operation', 'paths'))) })),
+  );
+  const allowed = (path: string) =>
+    gatewayRules.some(({ paths }) => paths.length === 0 || paths.some((pattern) => istioPathMatches(pattern, path)));
+  const found: Problem[] = [];
+  for (const service of byKind(objects, 'VirtualService')) {
+    for (const match of records(get(service, 'spec', 'http')).flatMap((route) => records(route.match))) {
+      const prefix = get(match, 'uri', 'prefix');
+      const exact = get(match, 'uri', 'exact');
+      const samples =
+        typeof exact === 'string' ? [exact] : typeof prefix === 'string' ? [prefix, `${prefix.replace(/\/$/, '')}/x`] : [];
+      for (const path of samples.filter((sample) => !allowed(sample)))
+        found.push(problem(service, `routes ${path}, which no AuthorizationPolicy lets the ingress gateway call`));
+    }
+  }
+  for (const path of internalPaths.filter(allowed)) {
+    found.push({ object: 'AuthorizationPolicy/cqrs-api-from-gateway', message: `lets the ingress gateway call ${path}` });
+  }
+  return found;
 }
