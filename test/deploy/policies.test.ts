@@ -210,6 +210,7 @@ describe('Kubernetes policies', function () {
       const objects = render('k8s/overlays/prod');
       const worker = mutable(find(objects, 'Deployment', 'cqrs-payments'));
       worker.spec.template.spec.containers[0].livenessProbe.httpGet.path = '/health/ready';
+      delete mutable(find(objects, 'Deployment', 'cqrs-relay')).spec.template.spec.containers[0].startupProbe;
 
       // Act
       const problems = probeProblems(objects);
@@ -217,6 +218,7 @@ describe('Kubernetes policies', function () {
       // Assert
       expectProblem(problems, 'Deployment/cqrs-payments', /livenessProbe must GET \/health\/live/);
       expectProblem(problems, 'Deployment/cqrs-payments', /check the same thing/);
+      expectProblem(problems, 'Deployment/cqrs-relay', /has no startupProbe/);
     });
 
     it('When a Deployment has no PodDisruptionBudget, then the availability policy reports it', () => {

@@ -81,8 +81,11 @@ export function probeProblems(objects: K8sObject[]): Problem[] {
           found.push(`livenessProbe must GET /health/live, not ${httpPath(liveness) ?? 'a non-HTTP check'}`);
         if (httpPath(readiness) !== '/health/ready')
           found.push(`readinessProbe must GET /health/ready, not ${httpPath(readiness) ?? 'a non-HTTP check'}`);
+        // Boot takes seconds (more on a busy node): without a startupProbe, liveness would have
+        // to allow for it on every check, or restart pods that are still starting.
         const startup = httpPath(ref.container.startupProbe);
-        if (startup !== undefined && startup !== '/health/live') found.push('startupProbe may only use /health/live');
+        if (startup === undefined) found.push('has no startupProbe on /health/live');
+        else if (startup !== '/health/live') found.push('startupProbe may only use /health/live');
       }
       return found.map((message) => problem(ref.workload, `container ${ref.name}: ${message}`));
     });
