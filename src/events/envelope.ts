@@ -1,7 +1,8 @@
 /**
  * The envelope every domain event travels in: written to the outbox by the command side,
  * carried as BullMQ job data by the relay, read by projections and processes.
- * Contracts only; no logic lives in src/events.
+ * Contracts only: types, the event log's row shape, and the upcasters that read older versions
+ * of a payload in today's shape (src/events/upcasting.ts); no domain logic lives in src/events.
  */
 export interface EventEnvelope<TType extends string = string, TPayload = unknown> {
   id: string;

@@ -1,4 +1,5 @@
 import type { DomainEvent } from './index.js';
+import { upcast } from './upcasting.js';
 
 /**
  * The event log is the outbox table: the write side appends to it in the command's transaction,
@@ -25,9 +26,9 @@ export interface EventLogRow {
   occurred_at: string | Date;
 }
 
-/** The envelope an event travels in, read back from the log (the relay and rebuilds share it). */
+/** The envelope an event travels in, read back from the log in today's shape (the relay and rebuilds share it). */
 export function eventFromLogRow(row: EventLogRow): DomainEvent {
-  return {
+  return upcast({
     id: row.id,
     position: String(row.position),
     type: row.type,
@@ -40,5 +41,5 @@ export function eventFromLogRow(row: EventLogRow): DomainEvent {
     occurredAt: new Date(row.occurred_at).toISOString(),
     payload: row.payload,
     traceContext: row.trace_context,
-  } as DomainEvent;
+  } as DomainEvent);
 }

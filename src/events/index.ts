@@ -18,5 +18,3 @@ export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
   ...PRODUCT_EVENT_TYPES,
   ...CUSTOMER_EVENT_TYPES,
 ];
-/** Current schema version of every event type's payload. */
-export const SCHEMA_VERSION = 1;

@@ -1,6 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import type { CustomerEventPayloads, NewEvent } from '../../events/index.js';
-import { SCHEMA_VERSION } from '../../events/index.js';
+import { SCHEMA_VERSIONS } from '../../events/upcasting.js';
 
 export const CustomerSchema = defineEntity({
   name: 'Customer',
@@ -32,7 +32,7 @@ export class Customer extends CustomerSchema.class {
   profileChanged(): CustomerProfileChanged {
     return {
       type: 'CustomerProfileChanged',
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: SCHEMA_VERSIONS.CustomerProfileChanged,
       aggregateType: 'Customer',
       aggregateId: this.id,
       aggregateVersion: this.version,

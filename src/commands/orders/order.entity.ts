@@ -8,7 +8,7 @@ import type {
   OrderStatus,
   StatusChange,
 } from '../../events/index.js';
-import { SCHEMA_VERSION } from '../../events/index.js';
+import { SCHEMA_VERSIONS } from '../../events/upcasting.js';
 import type { Product } from '../products/product.entity.js';
 import type { Customer } from '../customers/customer.entity.js';
 import { InvalidOrderTransitionError, MixedCurrenciesError, ProductUnavailableError } from './order.errors.js';
@@ -140,7 +140,7 @@ export class Order extends OrderSchema.class {
   private event<K extends OrderEventType>(type: K, payload: OrderEventPayloads[K]): OrderEventOf<K> {
     return {
       type,
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: SCHEMA_VERSIONS[type],
       aggregateType: 'Order',
       aggregateId: this.id,
       aggregateVersion: this.version,

@@ -1,6 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import type { NewEvent, ProductEventPayloads, ProductEventType, ProductSnapshot } from '../../events/index.js';
-import { SCHEMA_VERSION } from '../../events/index.js';
+import { SCHEMA_VERSIONS } from '../../events/upcasting.js';
 
 export const ProductSchema = defineEntity({
   name: 'Product',
@@ -78,7 +78,7 @@ export class Product extends ProductSchema.class {
   private event<K extends ProductEventType>(type: K): ProductEventOf<K> {
     return {
       type,
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: SCHEMA_VERSIONS[type],
       aggregateType: 'Product',
       aggregateId: this.id,
       aggregateVersion: this.version,
