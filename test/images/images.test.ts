@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { expect } from 'chai';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
+import { freePort } from '../bench/lib/processes.js';
 import { eventually, http } from '../support/http.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
 import { startSurroundings, type Surroundings } from './support/identity-provider.js';
@@ -25,17 +25,6 @@ const SIZE_BUDGET = JSON.parse(readFileSync(new URL('./size-budget.json', import
   { maxMiB: number }
 >;
 const MiB = 1024 * 1024;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('Images, run as the manifests run them (podman, host network)', function () {
   this.timeout(240_000);
@@ -210,7 +199,7 @@ describe('Images, run as the manifests run them (podman, host network)', functio
     expectCleanDrain(specs[2]!, projections!.container, projectionsExit);
   });
 
-  it('When the dev stage runs as the dev overlay runs it, then it serves and drains on SIGTERM like the others', async () => {
+  it('When the dev stage runs as skaffold dev runs it (k8s/overlays/dev-sync), then it serves and drains on SIGTERM like the others', async () => {
     const dev = manifests('dev');
     const specs = [workload(dev, 'Deployment', 'cqrs-api'), workload(dev, 'Deployment', 'cqrs-relay')];
     const running = await Promise.all(specs.map((spec) => start(spec, 'dev')));
