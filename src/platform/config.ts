@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The one configuration schema. Every key documents itself, has a default that works on a
- * developer machine (except secrets in production), and is validated once at boot.
- * Nothing else in the codebase reads process.env.
+ * The one configuration schema. Every key carries its description (`.describe`, from which the
+ * README's table is generated: npm run docs:config), has a default that works on a developer
+ * machine (except secrets in production), and is validated once at boot. Nothing else in the
+ * codebase reads process.env.
  */
 const durationMs = z
   .string()
@@ -21,84 +22,158 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 
 const schema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    SERVICE_NAME: z.string().default('cqrs-service-template'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    /** Health and metrics port of a worker process. */
-    WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-    DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/cqrs_dev'),
-    /** Optional read replica for query handlers (CloudNativePG `-ro` service). */
-    DATABASE_READ_URL: z.url().optional(),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(10),
-    REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
-    /** BullMQ key prefix; the braces are a Redis Cluster hash tag. */
-    QUEUE_PREFIX: z.string().min(1).default('{cqrs}'),
-    /** `refuse` stops the process when Redis may evict keys; `warn` only logs. */
-    REDIS_EVICTION_POLICY_CHECK: z.enum(['refuse', 'warn']).default('refuse'),
+    NODE_ENV: z
+      .enum(['development', 'test', 'production'])
+      .default('development')
+      .describe('`production` refuses HS256 secrets and requires a key source and PAYMENT_GATEWAY'),
+    SERVICE_NAME: z
+      .string()
+      .default('cqrs-service-template')
+      .describe('The `service` label of every metric and the `service` field of every log line'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port of the API (0: any free port)'),
+    WORKER_HTTP_PORT: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(9464)
+      .describe('Health and metrics port of a worker process'),
+    DATABASE_URL: z
+      .url()
+      .default('postgres://postgres@127.0.0.1:5432/cqrs_dev')
+      .describe('PostgreSQL primary: commands, the outbox, projections'),
+    DATABASE_READ_URL: z.url().optional().describe('Optional read replica for query handlers (CloudNativePG `-ro` service)'),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(10).describe('Connections per process in the PostgreSQL pool'),
+    REDIS_URL: z
+      .url()
+      .default('redis://127.0.0.1:6379')
+      .describe('Redis for BullMQ, caches and rate limits (never needed by the write path)'),
+    QUEUE_PREFIX: z.string().min(1).default('{cqrs}').describe('BullMQ key prefix; the braces are a Redis Cluster hash tag'),
+    REDIS_EVICTION_POLICY_CHECK: z
+      .enum(['refuse', 'warn'])
+      .default('refuse')
+      .describe('`refuse` stops the process when Redis may evict keys; `warn` only logs'),
 
-    JWT_ISSUER: z.string().min(1).default('cqrs-service-template-dev'),
-    JWT_AUDIENCE: z.string().min(1).default('cqrs-service-template'),
-    JWT_JWKS_URI: z.url().optional(),
-    JWT_PUBLIC_KEY: z.string().optional(),
-    JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
-    JWT_ALGORITHMS: csv.pipe(z.array(z.enum(['HS256', 'RS256', 'ES256', 'PS256'])).min(1)).optional(),
-    JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    JWT_ISSUER: z.string().min(1).default('cqrs-service-template-dev').describe('Required `iss` claim of access tokens'),
+    JWT_AUDIENCE: z.string().min(1).default('cqrs-service-template').describe('Required `aud` claim of access tokens'),
+    JWT_JWKS_URI: z
+      .url()
+      .optional()
+      .describe("Key source: the identity provider's JWKS (one of JWT_JWKS_URI, JWT_PUBLIC_KEY, JWT_SECRET)"),
+    JWT_PUBLIC_KEY: z.string().optional().describe('Key source: one PEM public key (`\\n` for newlines)'),
+    JWT_SECRET: z
+      .string()
+      .min(32, 'at least 32 characters')
+      .optional()
+      .describe('Key source: an HS256 shared secret (development only; refused in production)'),
+    JWT_ALGORITHMS: csv
+      .pipe(z.array(z.enum(['HS256', 'RS256', 'ES256', 'PS256'])).min(1))
+      .optional()
+      .describe('Accepted signing algorithms, comma-separated (default RS256,ES256 with a public key source)'),
+    JWT_CLOCK_TOLERANCE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .default(30)
+      .describe('Clock skew tolerated on `exp` and `nbf`'),
 
-    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
-    /** `json` in production; `pretty` is the readable local format. */
-    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info').describe('winston level'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).optional().describe('`json` (default in production) or `pretty` (default elsewhere)'),
 
-    RATE_LIMIT_POINTS: z.coerce.number().int().min(1).default(300),
-    RATE_LIMIT_DURATION: durationMs.default(parseDuration('1m')),
-    BODY_LIMIT: z.string().default('100kb'),
+    RATE_LIMIT_POINTS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(300)
+      .describe('Requests per principal per RATE_LIMIT_DURATION, shared through Redis'),
+    RATE_LIMIT_DURATION: durationMs.default(parseDuration('1m')).describe('Window of the rate limit'),
+    BODY_LIMIT: z.string().default('100kb').describe('Largest accepted request body'),
 
-    /**
-     * The payment adapter. The template ships only `fake` (deterministic, no money moves): the default
-     * outside production; production refuses to start unless it is named here explicitly.
-     */
-    PAYMENT_GATEWAY: z.enum(['fake']).optional(),
-    PAYMENT_LATENCY: durationMs.default(parseDuration('50ms')),
-    /** The fake gateway declines orders whose total is above this many minor units. */
-    PAYMENT_DECLINE_ABOVE_CENTS: z.coerce.number().int().min(0).default(100_000),
-    /** Share (0..1) of authorizations the fake gateway fails transiently. */
-    PAYMENT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
-    PAYMENT_ATTEMPTS: z.coerce.number().int().min(1).default(5),
-    ORDER_PAYMENT_TIMEOUT: durationMs.default(parseDuration('15m')),
+    PAYMENT_GATEWAY: z
+      .enum(['fake'])
+      .optional()
+      .describe(
+        'The payment adapter; only `fake` ships (moves no money). Default outside production; production refuses to start unless it is named',
+      ),
+    PAYMENT_LATENCY: durationMs.default(parseDuration('50ms')).describe('Latency of the fake gateway'),
+    PAYMENT_DECLINE_ABOVE_CENTS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(100_000)
+      .describe('The fake gateway declines orders whose total is above this many minor units'),
+    PAYMENT_FAILURE_RATE: z.coerce
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe('Share (0..1) of authorizations the fake gateway fails transiently'),
+    PAYMENT_ATTEMPTS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(5)
+      .describe('Attempts of a payments job before it is dead-lettered (backoff from 500 ms)'),
+    ORDER_PAYMENT_TIMEOUT: durationMs
+      .default(parseDuration('15m'))
+      .describe('An order still unpaid this long after it was placed expires'),
 
-    WEBHOOK_TIMEOUT: durationMs.default(parseDuration('5s')),
-    WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).default(8),
-    /** Wait before the first retry of a failed delivery; each further retry waits twice as long. */
-    WEBHOOK_RETRY_DELAY: durationMs.default(parseDuration('1s')),
-    /** Hosts a webhook may target even though they resolve to private or loopback ranges. */
-    WEBHOOK_ALLOWED_HOSTS: csv.default([]),
+    WEBHOOK_TIMEOUT: durationMs.default(parseDuration('5s')).describe('Time a webhook receiver has to answer'),
+    WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).default(8).describe('Attempts of a webhook job before it is dead-lettered'),
+    WEBHOOK_RETRY_DELAY: durationMs
+      .default(parseDuration('1s'))
+      .describe('Wait before the first retry of a failed delivery; each further retry waits twice as long'),
+    WEBHOOK_ALLOWED_HOSTS: csv
+      .default([])
+      .describe('Hosts a webhook may target even though they are not https or resolve to private or loopback ranges'),
 
-    /** Attempts of a projection job before it is dead-lettered (backoff starts at 250 ms). */
-    PROJECTION_ATTEMPTS: z.coerce.number().int().min(1).default(8),
-    /**
-     * Worker roles this process runs, comma-separated: `relay`, a queue's role (declared in
-     * src/workers/queues.ts: projections, payments, expiry, webhooks) or `all`. Checked at start.
-     */
-    WORKER_ROLES: csv.pipe(z.array(z.string().regex(/^[a-z][a-z-]*$/, 'a role name')).min(1)).default(['all']),
-    /**
-     * How long a job's lock lasts without renewal (renewed at half-time while it runs). A worker
-     * that dies silently releases its jobs to others after about this long.
-     */
-    JOB_LOCK_DURATION: durationMs.default(parseDuration('30s')),
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
-    /** Relay wake-up poll, in case a NOTIFY is missed. */
-    RELAY_POLL_INTERVAL: durationMs.default(parseDuration('1s')),
-    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
-    RELAY_PUBLISH_TIMEOUT: durationMs.default(parseDuration('5s')),
+    PROJECTION_ATTEMPTS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(8)
+      .describe('Attempts of a projection job before it is dead-lettered (backoff from 250 ms)'),
+    WORKER_ROLES: csv
+      .pipe(z.array(z.string().regex(/^[a-z][a-z-]*$/, 'a role name')).min(1))
+      .default(['all'])
+      .describe(
+        "Roles of a worker process, comma-separated: `relay`, a queue's role (src/workers/queues.ts: projections, payments, expiry, webhooks) or `all`; checked at start",
+      ),
+    JOB_LOCK_DURATION: durationMs
+      .default(parseDuration('30s'))
+      .describe(
+        "How long a job's lock lasts without renewal (renewed at half-time); a worker that dies silently releases its jobs after about this long",
+      ),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10).describe('Jobs a worker runs at once, per queue'),
+    RELAY_POLL_INTERVAL: durationMs.default(parseDuration('1s')).describe("Relay's safety poll, in case a NOTIFY is missed"),
+    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100).describe('Outbox rows the relay claims per cycle'),
+    RELAY_PUBLISH_TIMEOUT: durationMs
+      .default(parseDuration('5s'))
+      .describe("The relay's bound on publishing a batch to Redis before it rolls back"),
 
-    IDEMPOTENCY_RETENTION: durationMs.default(parseDuration('24h')).refine((ms) => ms >= parseDuration('24h'), 'at least 24h'),
-    CONSISTENCY_WAIT_MAX: durationMs.default(parseDuration('5s')),
+    IDEMPOTENCY_RETENTION: durationMs
+      .default(parseDuration('24h'))
+      .refine((ms) => ms >= parseDuration('24h'), 'at least 24h')
+      .describe('How long `Idempotency-Key` answers are kept (at least 24h)'),
+    CONSISTENCY_WAIT_MAX: durationMs
+      .default(parseDuration('5s'))
+      .describe('Upper bound of a read-your-writes wait (`consistentWith`)'),
 
-    /** Time between readiness turning 503 and the server closing (endpoint propagation). */
-    SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
-    /** Upper bound for draining in-flight requests and jobs before the process exits. */
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    SHUTDOWN_DELAY_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Time between readiness turning 503 and the server closing (endpoint propagation)'),
+    SHUTDOWN_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe('Upper bound for draining in-flight requests and jobs before the process exits'),
 
-    DEMO_SEED: bool.default(false),
+    DEMO_SEED: bool.default(false).describe('Seed demo products and customers at start (local all-in-one)'),
   })
   .superRefine((env, ctx) => {
     const keySources = [env.JWT_JWKS_URI, env.JWT_PUBLIC_KEY, env.JWT_SECRET].filter(Boolean);
@@ -133,6 +208,42 @@ const schema = z
   });
 
 export type Env = z.infer<typeof schema>;
+
+export interface ConfigKey {
+  key: string;
+  /** As an operator would write it (`15m`, not 900000); empty when the key has no default. */
+  default: string;
+  description: string;
+}
+
+/** Every key, its default and its description, in schema order (the README's table). */
+export function configReference(): ConfigKey[] {
+  return Object.entries(schema.shape).map(([key, field]) => ({
+    key,
+    default: defaultOf(field),
+    description: field.description ?? '',
+  }));
+}
+
+function defaultOf(field: z.ZodType): string {
+  const def = field._zod.def as { type: string; defaultValue?: unknown; innerType?: z.ZodType };
+  if (def.type !== 'default') return '';
+  const value = def.defaultValue;
+  const isDuration = typeof value === 'number' && def.innerType?._zod.def.type === 'pipe';
+  if (isDuration) return formatDuration(value);
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+function formatDuration(ms: number): string {
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
+  const [unit, size] = units.find(([, size]) => ms >= size && ms % size === 0) ?? ['ms', 1];
+  return `${ms / size}${unit}`;
+}
 
 /** Development-only signing secret, used when no key source is configured outside production. */
 export const DEV_JWT_SECRET = 'dev-only-secret-change-me-0123456789abcdef';

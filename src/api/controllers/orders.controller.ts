@@ -43,11 +43,6 @@ export interface CancelOrderBody {
   reason?: string;
 }
 
-export interface CancelOrderBody {
-  /** @maxLength 500 */
-  reason?: string;
-}
-
 export interface PlaceOrderBody {
   /**
    * @minItems 1

@@ -1,6 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
-export type CommandStatus = 'accepted' | 'succeeded' | 'failed';
+/** What command_log stores; `succeeded` is never stored, it is derived on read once every read model caught up. */
+export type CommandStatus = 'accepted' | 'failed';
 
 /** The command log: one row per accepted command, written in the command's transaction. */
 export const CommandRecordSchema = defineEntity({
