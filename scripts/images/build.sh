@@ -6,7 +6,7 @@
 # and build stages, so the second image and unchanged dependencies cost nothing. The base image
 # comes from scripts/images/base-image.sh (pulled, or a local stand-in when no registry answers).
 # buildah ignores the `# syntax=` line, which BuildKit would try to fetch from a registry.
-# Usage: bash scripts/images/build.sh
+# Usage: bash scripts/images/build.sh            (IMAGES_DEV=0 skips the dev targets)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/images/podman-env.sh
@@ -36,6 +36,9 @@ build() { # dockerfile target tag
 for image in api worker; do
   build "Dockerfile.$image" runtime "localhost/cqrs-$image:local"
 done
-for image in api worker; do
-  build "Dockerfile.$image" dev "localhost/cqrs-$image:dev"
-done
+# IMAGES_DEV=0: the faster variant, without the dev stage (about 1.5 min less with its run).
+if [ "${IMAGES_DEV:-1}" != 0 ]; then
+  for image in api worker; do
+    build "Dockerfile.$image" dev "localhost/cqrs-$image:dev"
+  done
+fi

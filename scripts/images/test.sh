@@ -21,6 +21,7 @@ else
     bash scripts/images/build.sh
     echo "test:images: images ready in $((SECONDS - started)) s"
     specs+=(test/images/images.test.ts)
+    if [ "${IMAGES_DEV:-1}" = 0 ]; then echo "test:images: IMAGES_DEV=0: the dev stage is neither built nor run"; fi
   fi
 fi
 
