@@ -75,6 +75,7 @@ const results: Record<string, unknown> = {
   settings,
   machine: { cpus: cpus().length, loadAverageAtStart: loadavg().map((l) => Math.round(l * 10) / 10), node: process.version },
 };
+process.on('uncaughtException', (error) => context.invalid(`uncaught: ${error.stack ?? error.message}`));
 const oneRelay = ['relay', 'projections', 'payments,expiry,webhooks'];
 const twoRelays = ['relay', 'relay', 'projections', 'projections', 'payments,expiry,webhooks'];
 try {

@@ -414,10 +414,13 @@ function resolvedEnv(ref: ContainerRef, objects: K8sObject[]): Map<string, strin
 const CONNECTION_PARTS = new Set(['DB_USER', 'DB_PASSWORD', 'REDIS_PASSWORD']);
 
 function isServiceSetting(name: string): boolean {
-  return !CONNECTION_PARTS.has(name) && !name.startsWith('OTEL_');
+  return !CONNECTION_PARTS.has(name) && !name.startsWith('OTEL_') && name !== 'NODE_OPTIONS';
 }
 
-/** OTEL_* are read by the OpenTelemetry SDK itself; everything else must be in the one config schema. */
+/**
+ * OTEL_* are read by the OpenTelemetry SDK itself and NODE_OPTIONS by Node; everything else must be
+ * in the one config schema.
+ */
 function knownSetting(name: string, configSource: string): boolean {
   return new RegExp(`\\b${name}\\b`).test(configSource);
 }

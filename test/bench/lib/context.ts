@@ -117,6 +117,7 @@ export function checkClean(context: BenchContext, what: string, result: ClosedLo
 
 export async function withClient<T>(databaseUrl: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined); // a dropped database ends the session; the query itself fails
   await client.connect();
   try {
     return await use(client);

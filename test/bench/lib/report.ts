@@ -74,7 +74,10 @@ export function renderMarkdown(results: Record<string, unknown>): string {
 
 function runs(comparison: PipelineComparison, side: 'a' | 'b'): string {
   const all = comparison.pairs.map((pair) => pair[side]);
-  return `${span(all.map((run) => run.ordersPerSecond))} /s (${span(all.map((run) => run.orders))} orders)`;
+  return `${span(
+    all.map((run) => run.ordersPerSecond),
+    1,
+  )} /s (${span(all.map((run) => run.orders))} orders)`;
 }
 
 function processFigures(comparisons: Array<PipelineComparison | undefined>) {

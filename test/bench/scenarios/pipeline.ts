@@ -9,7 +9,7 @@ import {
   type BenchContext,
 } from '../lib/context.js';
 import { closedLoop, type ClosedLoopResult } from '../lib/load.js';
-import { pairedRatios, type RatioSummary } from '../lib/stats.js';
+import { pairedRatios, round, type RatioSummary } from '../lib/stats.js';
 
 export interface PipelineRun {
   label: string;
@@ -70,7 +70,7 @@ export async function pipelineRun(
     const result = {
       label,
       orders: settled.counts.orders,
-      ordersPerSecond: Math.round(settled.counts.orders / ((finished - started) / 1000)),
+      ordersPerSecond: round(settled.counts.orders / ((finished - started) / 1000)),
       settleAfterLoadMs: Math.round(finished - loadEnded),
       commands,
     };
