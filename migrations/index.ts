@@ -1,10 +1,12 @@
 import { Migration20261126000100_initial } from './Migration20261126000100_initial.js';
 import { Migration20261129190000_order_authorization } from './Migration20261129190000_order_authorization.js';
 import { Migration20261129191000_customer_summary_knows_profiles } from './Migration20261129191000_customer_summary_knows_profiles.js';
+import { Migration20261129200000_money_bigint } from './Migration20261129200000_money_bigint.js';
 
 /** Every migration, in order. Listed explicitly so compiled and TypeScript runs see the same set. */
 export const migrations = [
   Migration20261126000100_initial,
   Migration20261129190000_order_authorization,
   Migration20261129191000_customer_summary_knows_profiles,
+  Migration20261129200000_money_bigint,
 ];

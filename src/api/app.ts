@@ -5,7 +5,8 @@ import type { Services } from '../composition-root.js';
 import { authenticate, createTokenVerifier } from './authentication.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { healthRoutes, type Readiness } from './health.js';
-import { rateLimit } from './rate-limit.js';
+import { rejectUnreadableRequest, rejectUnstorableBody } from './input-hygiene.js';
+import { byClientAddress, byPrincipal, rateLimit } from './rate-limit.js';
 import { observeRequests } from './observe-requests.js';
 import { operatorDashboard } from './operator-dashboard/operator-dashboard.js';
 import { requestContext } from './request-context.js';
@@ -23,11 +24,13 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
   const app = express();
   app.locals.services = services;
   app.set('etag', 'strong');
-  app.set('trust proxy', 1);
+  // How many proxies in front of the API may name the client (X-Forwarded-For): see docs/security.md.
+  app.set('trust proxy', config.TRUST_PROXY_HOPS);
   app.disable('x-powered-by');
 
   app.use(requestContext);
   app.use(observeRequests(services.metrics, logger));
+  app.use(rejectUnreadableRequest);
   app.get('/metrics', async (_request, response) => {
     response.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
@@ -42,15 +45,28 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
     swaggerUi.serve,
     swaggerUi.setup(openApiDocument, { swaggerOptions: { persistAuthorization: true } }),
   );
+  const limitPerAddress = rateLimit(
+    redis,
+    { points: config.RATE_LIMIT_ADDRESS_POINTS, durationMs: config.RATE_LIMIT_DURATION },
+    config.QUEUE_PREFIX,
+    byClientAddress,
+  );
   // The queue dashboard: cookie session, CSRF check and a CSP of its own (see the module).
-  app.use('/admin', operatorDashboard(services));
+  app.use('/admin', limitPerAddress, operatorDashboard(services));
 
   app.use(helmet());
   app.use(
     '/v1',
+    limitPerAddress,
     authenticate(createTokenVerifier(config)),
-    rateLimit(redis, { points: config.RATE_LIMIT_POINTS, durationMs: config.RATE_LIMIT_DURATION }, config.QUEUE_PREFIX),
+    rateLimit(
+      redis,
+      { points: config.RATE_LIMIT_POINTS, durationMs: config.RATE_LIMIT_DURATION },
+      config.QUEUE_PREFIX,
+      byPrincipal,
+    ),
     express.json({ limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
+    rejectUnstorableBody,
   );
   const v1 = express.Router();
   RegisterRoutes(v1);

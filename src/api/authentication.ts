@@ -4,7 +4,9 @@ import jwt, { type JwtPayload } from 'jsonwebtoken';
 import jwksRsa from 'jwks-rsa';
 import type { Config } from '../platform/config.js';
 import { UnauthenticatedError } from '../platform/errors.js';
+import { firstUnstorableText } from '../platform/storable-text.js';
 import { ROLES, type Principal, type Role } from '../policies/principal.js';
+import { UnstorableTextError } from './input-hygiene.js';
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
@@ -19,10 +21,11 @@ declare global {
 
 /**
  * Verifies bearer tokens with the one configured key source (JWKS, PEM public key, or an HS256
- * secret outside production), pinned algorithms, and `exp`, `iss`, `aud` all required.
+ * secret outside production), pinned algorithms, and `exp`, `iss`, `aud` all required; `iat`
+ * may not lie in the future and `exp` may not lie further than JWT_MAX_TOKEN_LIFETIME past it.
  */
 export function createTokenVerifier(
-  config: Pick<Config, 'jwt' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS'>,
+  config: Pick<Config, 'jwt' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS' | 'JWT_MAX_TOKEN_LIFETIME'>,
 ): TokenVerifier {
   const key = signingKeySource(config.jwt);
   const options: jwt.VerifyOptions = {
@@ -34,9 +37,11 @@ export function createTokenVerifier(
   return (token) =>
     new Promise((resolve, reject) => {
       jwt.verify(token, key, options, (error, claims) => {
-        if (error) return reject(new UnauthenticatedError(`The bearer token is not valid: ${error.message}`));
+        if (error) return reject(new UnauthenticatedError(`The bearer token is not valid: ${reasonOf(error)}`));
         try {
-          resolve(principalFrom(claims as JwtPayload));
+          const payload = claims as JwtPayload;
+          assertTimely(payload, config.JWT_CLOCK_TOLERANCE_SECONDS, config.JWT_MAX_TOKEN_LIFETIME / 1000);
+          resolve(principalFrom(payload));
         } catch (cause) {
           reject(cause);
         }
@@ -78,8 +83,35 @@ function parsedOnce(parsed: Map<string, KeyObject>, pem: string): KeyObject {
   return key;
 }
 
+/**
+ * Why a token failed, in words that tell the caller what to fix without telling an attacker what
+ * the service expects: jsonwebtoken's messages name the expected issuer and audience.
+ */
+function reasonOf(error: jwt.VerifyErrors): string {
+  if (error instanceof jwt.TokenExpiredError) return 'it has expired';
+  if (error instanceof jwt.NotBeforeError) return 'it is not valid yet (nbf)';
+  if (error.message.startsWith('jwt issuer invalid')) return 'its issuer is not accepted';
+  if (error.message.startsWith('jwt audience invalid')) return 'its audience is not accepted';
+  if (/signature|algorithm|secret or public key/.test(error.message)) return 'its signature or algorithm is not accepted';
+  return 'it is malformed';
+}
+
+/** jsonwebtoken checks neither an `iat` in the future nor how long a token lives. */
+function assertTimely(claims: JwtPayload, toleranceSeconds: number, maxLifetimeSeconds: number): void {
+  const now = Date.now() / 1000;
+  if (claims.iat !== undefined && (typeof claims.iat !== 'number' || claims.iat > now + toleranceSeconds)) {
+    throw new UnauthenticatedError('The bearer token is not valid: it was issued in the future (iat)');
+  }
+  const lifetime = (claims.exp ?? 0) - (claims.iat ?? now);
+  if (lifetime > maxLifetimeSeconds + toleranceSeconds) {
+    throw new UnauthenticatedError(`The bearer token is not valid: it lives longer than ${maxLifetimeSeconds} s (exp - iat)`);
+  }
+}
+
 /** The claims this service requires beyond what jsonwebtoken checks when present. */
 function principalFrom(claims: JwtPayload): Principal {
+  const unstorable = firstUnstorableText(claims);
+  if (unstorable) throw new UnstorableTextError(`Token claim ${unstorable}`);
   const missing = ['sub', 'tenant', 'roles', 'exp', 'iss', 'aud'].filter((claim) => claims[claim] === undefined);
   if (missing.length) throw new UnauthenticatedError(`The bearer token lacks required claims: ${missing.join(', ')}`);
   const { sub, tenant, roles } = claims as JwtPayload & { tenant: unknown; roles: unknown };

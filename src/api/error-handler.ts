@@ -62,17 +62,27 @@ export function problemOf(error: unknown): Problem {
   return { type: problemType('internal'), title: TITLES[500]!, status: 500, detail: 'An unexpected error occurred' };
 }
 
-/** express.json() failures: malformed JSON, a body too large, an unsupported charset. */
+/**
+ * Client errors raised by Express and its body parsers (http-errors with a 4xx `status`):
+ * malformed JSON, a body too large, an unsupported charset or Content-Encoding, a compressed body
+ * that does not inflate, a path the router cannot decode. Their own messages stay internal.
+ */
 function bodyParserProblem(error: unknown): Problem | null {
-  const { type, status } = (error ?? {}) as { type?: string; status?: number };
-  if (!type || !status || status >= 500) return null;
+  const { type, status } = (error ?? {}) as { type?: string; status?: unknown };
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
   const known: Record<string, [number, string, string]> = {
     'entity.parse.failed': [400, 'request.malformed-json', 'The request body is not valid JSON'],
     'entity.too.large': [413, 'request.too-large', 'The request body is too large'],
     'encoding.unsupported': [415, 'request.unsupported-encoding', 'The request body encoding is not supported'],
     'charset.unsupported': [415, 'request.unsupported-charset', 'The request body charset is not supported'],
+    'request.size.invalid': [400, 'request.invalid-length', 'The request body does not match its Content-Length'],
+    'request.aborted': [400, 'request.aborted', 'The request body ended early'],
   };
-  const [code, slug, detail] = known[type] ?? [status, 'request.invalid', 'The request could not be read'];
+  const [code, slug, detail] = known[type ?? ''] ?? [
+    TITLES[status] ? status : 400,
+    'request.unreadable',
+    'The request could not be read (its encoding, compression or path is malformed)',
+  ];
   return { type: problemType(slug), title: TITLES[code] ?? 'Bad Request', status: code, detail };
 }
 
@@ -90,7 +100,7 @@ export function errorHandler(logger: Logger) {
     if (problem.status >= 500) logger.error('request failed', { error: describe(error), path: request.path });
     else logger.debug('request refused', { status: problem.status, type: problem.type });
     if (response.headersSent) return;
-    sendProblem(response, problem, request.originalUrl);
+    sendProblem(response, problem, instanceOf(request));
   };
 }
 
@@ -107,6 +117,11 @@ export function notFoundHandler(request: Request, response: Response): void {
       status: 404,
       detail: `No route for ${request.method} ${request.path}`,
     },
-    request.originalUrl,
+    instanceOf(request),
   );
+}
+
+/** The problem's `instance`: the path only. A query string may carry tokens that must not be echoed. */
+function instanceOf(request: Request): string {
+  return request.originalUrl.split('?')[0]!;
 }

@@ -8,12 +8,24 @@ export interface RateLimitSettings {
   durationMs: number;
 }
 
+/** Who a request counts against: its principal once authenticated, its client address before. */
+export type RateLimitKey = (request: Request) => string;
+
+export const byPrincipal: RateLimitKey = (request) => `principal:${request.user!.tenantId}:${request.user!.id}`;
 /**
- * Per-principal (or per-IP before authentication) limits shared across API replicas through
- * Redis. If Redis is down the in-memory insurance limiter takes over, so an outage never turns
+ * The client address as Express derives it under `trust proxy` (TRUST_PROXY_HOPS): the address
+ * the outermost trusted proxy saw, so one client cannot pose as many by forging X-Forwarded-For.
+ */
+export const byClientAddress: RateLimitKey = (request) => `ip:${request.ip ?? 'unknown'}`;
+
+/**
+ * A limit shared across API replicas through Redis, answered with the same RateLimit-* headers
+ * and 429 problem wherever it applies: per client address before authentication (so floods of
+ * anonymous or badly signed requests are refused before a signature is checked), per principal
+ * after it. If Redis is down the in-memory insurance limiter takes over, so an outage never turns
  * into refused commands.
  */
-export function rateLimit(redis: Redis, settings: RateLimitSettings, keyPrefix: string) {
+export function rateLimit(redis: Redis, settings: RateLimitSettings, keyPrefix: string, keyOf: RateLimitKey) {
   const duration = Math.max(1, Math.round(settings.durationMs / 1000));
   const limiter = new RateLimiterRedis({
     storeClient: redis,
@@ -23,7 +35,7 @@ export function rateLimit(redis: Redis, settings: RateLimitSettings, keyPrefix: 
     insuranceLimiter: new RateLimiterMemory({ points: settings.points, duration }),
   });
   return (request: Request, response: Response, next: NextFunction): void => {
-    const key = request.user ? `${request.user.tenantId}:${request.user.id}` : `ip:${request.ip}`;
+    const key = keyOf(request);
     limiter.consume(key).then(
       (result) => {
         setRateLimitHeaders(response, settings.points, result);

@@ -77,6 +77,9 @@ const schema = z
       .max(300)
       .default(30)
       .describe('Clock skew tolerated on `exp` and `nbf`'),
+    JWT_MAX_TOKEN_LIFETIME: durationMs
+      .default(parseDuration('24h'))
+      .describe('Longest a token may live (`exp - iat`); longer ones, and ones issued in the future, are refused'),
 
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info').describe('winston level'),
     LOG_FORMAT: z.enum(['json', 'pretty']).optional().describe('`json` (default in production) or `pretty` (default elsewhere)'),
@@ -87,6 +90,19 @@ const schema = z
       .min(1)
       .default(300)
       .describe('Requests per principal per RATE_LIMIT_DURATION, shared through Redis'),
+    RATE_LIMIT_ADDRESS_POINTS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(1200)
+      .describe('Requests per client address per RATE_LIMIT_DURATION, counted before authentication (/v1, dashboard)'),
+    TRUST_PROXY_HOPS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(1)
+      .describe('Proxies in front of the API that append to X-Forwarded-For (1: the Istio gateway; 0: direct clients)'),
     RATE_LIMIT_DURATION: durationMs.default(parseDuration('1m')).describe('Window of the rate limit'),
     BODY_LIMIT: z.string().default('100kb').describe('Largest accepted request body'),
 

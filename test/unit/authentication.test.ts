@@ -7,7 +7,8 @@ import { loadConfig } from '../../src/platform/config.js';
 import { UnauthenticatedError } from '../../src/platform/errors.js';
 import { rsaKeyPair, signRaw } from '../support/tokens.js';
 
-const config = loadConfig({ JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'orders-api', JWT_SECRET: 's'.repeat(40) });
+const configSource = { JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'orders-api', JWT_SECRET: 's'.repeat(40) };
+const config = loadConfig(configSource);
 const verify = createTokenVerifier(config);
 const claims = { sub: 'ada', tenant: 'acme', roles: ['customer', 'wizard'], iss: 'https://idp.test', aud: 'orders-api' };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -40,6 +41,24 @@ describe('JWT authentication', () => {
     expect(await rejection(verify(signRaw(config, { ...claims, exp: nowSeconds() - 40 })))).to.be.instanceOf(
       UnauthenticatedError,
     );
+  });
+
+  it('When iat lies in the future beyond the tolerance, then the token is refused; within it, accepted', async () => {
+    await verify(signRaw(config, { ...claims, iat: nowSeconds() + 20, exp: nowSeconds() + 60 }));
+    const future = await rejection(verify(signRaw(config, { ...claims, iat: nowSeconds() + 3600, exp: nowSeconds() + 7200 })));
+    expect(future).to.be.instanceOf(UnauthenticatedError);
+    expect(future.message).to.include('issued in the future');
+  });
+
+  it('When a token lives longer than JWT_MAX_TOKEN_LIFETIME (exp - iat, or exp - now without iat), then it is refused', async () => {
+    const shortLived = createTokenVerifier(loadConfig({ ...configSource, JWT_MAX_TOKEN_LIFETIME: '1h' }));
+    await shortLived(signRaw(config, { ...claims, exp: nowSeconds() + 3000 }));
+    const long = await rejection(shortLived(signRaw(config, { ...claims, exp: nowSeconds() + 24 * 3600 })));
+    const noIat = await rejection(
+      shortLived(signRaw(config, { ...claims, exp: nowSeconds() + 24 * 3600 }, { noTimestamp: true })),
+    );
+    expect(long.message).to.include('lives longer than 3600 s');
+    expect(noIat.message).to.include('lives longer than 3600 s');
   });
 
   it('When the issuer or audience is another, then the token is refused', async () => {

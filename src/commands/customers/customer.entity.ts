@@ -17,6 +17,16 @@ export const CustomerSchema = defineEntity({
   primaryKeys: ['tenantId', 'id'],
 });
 
+/** What a profile may hold; the HTTP body's schema (ProfileBody) states the same rules. */
+export const PROFILE_NAME_MAX = 200;
+export const PROFILE_EMAIL_MAX = 320;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export const isProfileName = (name: unknown): name is string =>
+  typeof name === 'string' && name.length >= 1 && name.length <= PROFILE_NAME_MAX;
+export const isProfileEmail = (email: unknown): email is string =>
+  typeof email === 'string' && email.length <= PROFILE_EMAIL_MAX && EMAIL.test(email);
+
 export type CustomerProfileChanged = NewEvent<'CustomerProfileChanged', CustomerEventPayloads['CustomerProfileChanged']>;
 
 /** A customer's profile: created from the token on first sight, then edited only by the customer. */

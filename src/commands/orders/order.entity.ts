@@ -11,7 +11,20 @@ import type {
 import { SCHEMA_VERSIONS } from '../../events/upcasting.js';
 import type { Product } from '../products/product.entity.js';
 import type { Customer } from '../customers/customer.entity.js';
-import { InvalidOrderTransitionError, MixedCurrenciesError, ProductUnavailableError } from './order.errors.js';
+import {
+  InvalidOrderTransitionError,
+  MixedCurrenciesError,
+  OrderTooLargeError,
+  ProductUnavailableError,
+} from './order.errors.js';
+
+/**
+ * Money limits, in minor units: what one line (unit price x quantity) and one order may total.
+ * An order beyond them is refused (422); the columns that hold totals are bigint, wide enough
+ * for the largest order these allow (docs/security.md#money-limits).
+ */
+export const MAX_LINE_TOTAL_CENTS = 1_000_000_000;
+export const MAX_ORDER_TOTAL_CENTS = 10_000_000_000;
 
 export const OrderSchema = defineEntity({
   name: 'Order',
@@ -21,7 +34,7 @@ export const OrderSchema = defineEntity({
     tenantId: p.text(),
     customerId: p.text(),
     lines: p.json<OrderLineSnapshot[]>(),
-    totalCents: p.integer(),
+    totalCents: p.bigint('number'),
     currency: p.text(),
     status: p.text().$type<OrderStatus>(),
     statusHistory: p.json<StatusChange[]>(),
@@ -61,7 +74,7 @@ export class Order extends OrderSchema.class {
       tenantId: input.customer.tenantId,
       customerId: input.customer.id,
       lines: lines.map(({ currency: _currency, ...line }) => line),
-      totalCents: lines.reduce((sum, line) => sum + line.unitPriceCents * line.quantity, 0),
+      totalCents: totalWithinLimits(lines),
       currency: currencies[0],
       status: 'placed',
       statusHistory: [{ status: 'placed', at: input.now.toISOString() }],
@@ -154,6 +167,17 @@ function mergeDuplicates(requested: RequestedLine[]): RequestedLine[] {
   const quantities = new Map<string, number>();
   for (const line of requested) quantities.set(line.productId, (quantities.get(line.productId) ?? 0) + line.quantity);
   return [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+function totalWithinLimits(lines: { productId: string; unitPriceCents: number; quantity: number }[]): number {
+  let total = 0;
+  for (const line of lines) {
+    const lineTotal = line.unitPriceCents * line.quantity;
+    if (lineTotal > MAX_LINE_TOTAL_CENTS) throw new OrderTooLargeError('line', lineTotal, MAX_LINE_TOTAL_CENTS, line.productId);
+    total += lineTotal;
+  }
+  if (total > MAX_ORDER_TOTAL_CENTS) throw new OrderTooLargeError('order', total, MAX_ORDER_TOTAL_CENTS);
+  return total;
 }
 
 /** Prices are captured from the catalogue at placement; later price changes never touch the order. */

@@ -23,3 +23,14 @@ export class InvalidOrderTransitionError extends AppError {
     });
   }
 }
+
+export class OrderTooLargeError extends AppError {
+  constructor(what: 'line' | 'order', cents: number, maximum: number, productId?: string) {
+    super(
+      'unprocessable',
+      what === 'line' ? 'order.line-total-too-large' : 'order.total-too-large',
+      `The ${what} total would be ${cents} minor units; the most one ${what} may total is ${maximum}`,
+      { maximumCents: maximum, ...(productId ? { productId } : {}) },
+    );
+  }
+}

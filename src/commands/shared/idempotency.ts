@@ -66,7 +66,12 @@ export class IdempotencyStore {
         [this.leaseMs / 1000, claim.tenantId, claim.principalId, claim.key],
       );
       if (!row) continue; // released meanwhile: claim again
-      if (row.expired || (row.status === 'in_flight' && row.stale)) {
+      // A key past its retention counts as absent even before the purge removes it.
+      if (row.expired) {
+        await this.forgetExpired(claim);
+        continue;
+      }
+      if (row.status === 'in_flight' && row.stale) {
         await this.release(claim);
         continue;
       }
@@ -91,6 +96,16 @@ export class IdempotencyStore {
     await this.orm.em
       .fork()
       .execute(`delete from idempotency_keys where tenant_id = ? and principal_id = ? and key = ? and status <> 'completed'`, [
+        claim.tenantId,
+        claim.principalId,
+        claim.key,
+      ]);
+  }
+
+  private async forgetExpired(claim: IdempotencyClaim): Promise<void> {
+    await this.orm.em
+      .fork()
+      .execute(`delete from idempotency_keys where tenant_id = ? and principal_id = ? and key = ? and expires_at < now()`, [
         claim.tenantId,
         claim.principalId,
         claim.key,

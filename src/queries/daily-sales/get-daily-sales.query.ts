@@ -40,6 +40,11 @@ export class GetDailySalesQuery {
     const read = await this.reader.open(principal, this.projection, query);
     if (!allows(read.ability, 'read', 'Report', { id: 'daily-sales', tenantId: principal.tenantId }))
       throw new ForbiddenError('read', 'report');
+    for (const field of ['from', 'to'] as const) {
+      const day = query[field];
+      if (day !== undefined && !isCalendarDay(day))
+        throw new ValidationError([{ field, message: 'is not a day of the calendar' }]);
+    }
     const to = query.to ?? today.toISOString().slice(0, 10);
     const from = query.from ?? new Date(Date.parse(to) - 30 * DAY_MS).toISOString().slice(0, 10);
     const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
@@ -62,4 +67,13 @@ export class GetDailySalesQuery {
     }));
     return { from, to, items, freshness: read.freshness };
   }
+}
+
+/**
+ * `2026-06-31` has the shape of a day but is none (Date.parse rolls it over to July 1st), and
+ * PostgreSQL has no year 0; no sale predates 1970, so earlier days are refused too.
+ */
+function isCalendarDay(day: string): boolean {
+  const parsed = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === day && day >= '1970-01-01';
 }

@@ -1,11 +1,9 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { OrderStatus } from '../../events/index.js';
-import { ValidationError } from '../../platform/errors.js';
-import { isUuid } from '../../platform/ids.js';
 import { accessFilter } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import type { Freshness } from '../shared/consistency.js';
-import { decodeCursor, encodeCursor } from '../shared/keyset.js';
+import { decodeTimeIdCursor, encodeCursor } from '../shared/keyset.js';
 import type { ReadOptions, Reader } from '../shared/read-context.js';
 import type { OrderListDto } from './order.dto.js';
 import { OrderView } from './order-view.entity.js';
@@ -66,11 +64,7 @@ function filtersOf(query: ListOrders): FilterQuery<OrderView> {
 /** Rows strictly after the cursor's (placedAt, id) in the page order. */
 function afterCursor(cursor: string | undefined, direction: 'asc' | 'desc'): FilterQuery<OrderView> {
   if (!cursor) return {};
-  const [placedAtText, id] = decodeCursor(cursor, 2);
-  const placedAt = new Date(String(placedAtText));
-  if (Number.isNaN(placedAt.getTime()) || !isUuid(String(id))) {
-    throw new ValidationError([{ field: 'cursor', message: 'is not a cursor returned by this endpoint' }]);
-  }
+  const { at: placedAt, id } = decodeTimeIdCursor(cursor);
   const beyond = direction === 'desc' ? '$lt' : '$gt';
   return { $or: [{ placedAt: { [beyond]: placedAt } }, { placedAt, id: { [beyond]: id } }] };
 }

@@ -13,7 +13,7 @@ export const OrderViewSchema = defineEntity({
     customerEmail: p.text(),
     customerVersion: p.integer(),
     lines: p.json<OrderLineSnapshot[]>(),
-    totalCents: p.integer(),
+    totalCents: p.bigint('number'),
     currency: p.text(),
     status: p.text().$type<OrderStatus>(),
     statusHistory: p.json<StatusChange[]>(),

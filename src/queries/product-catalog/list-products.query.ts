@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ValidationError } from '../../platform/errors.js';
 import { accessFilter } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import type { Freshness } from '../shared/consistency.js';
-import { decodeCursor, encodeCursor } from '../shared/keyset.js';
+import { decodeCursor, encodeCursor, notOurCursor } from '../shared/keyset.js';
 import type { Projection } from '../shared/projection.js';
 import type { ReadOptions, Reader } from '../shared/read-context.js';
 import type { ProductCatalogCache } from './product-catalog.cache.js';
@@ -32,12 +31,13 @@ export class ListProductsQuery {
     const visible = accessFilter<ProductCatalogView>(ability, 'read', 'Product');
     if (!visible) return { items: [], nextCursor: null, freshness };
 
-    const page = `${digest(visible)}:${query.limit}:${query.cursor ?? ''}`;
+    // Validated before it can reach a cache key; the key is a digest of validated input only.
+    const after = query.cursor ? { sku: { $gt: skuAfter(query.cursor) } } : {};
+    const page = digest({ visible, after, limit: query.limit });
     // A read-your-writes caller skips the cache: invalidation lands just after the projection commits.
     const cached = query.consistentWith ? null : await this.cache.get(principal.tenantId, page);
     if (cached?.hit) return { ...(cached.hit as ProductListDto), freshness };
 
-    const after = query.cursor ? { sku: { $gt: skuAfter(query.cursor) } } : {};
     const rows = await em.find(
       ProductCatalogView,
       { $and: [visible, after] },
@@ -45,17 +45,16 @@ export class ListProductsQuery {
     );
     const items = rows.slice(0, query.limit).map(toProductDto);
     const result = { items, nextCursor: rows.length > query.limit ? encodeCursor([items.at(-1)!.sku]) : null };
-    if (cached) await this.cache.set(principal.tenantId, cached.generation, page, result);
+    if (cached) await this.cache.set(principal, cached.generation, page, result);
     return { ...result, freshness };
   }
 }
 
-const digest = (filter: unknown) => createHash('sha256').update(JSON.stringify(filter)).digest('base64url').slice(0, 16);
+const digest = (input: unknown) => createHash('sha256').update(JSON.stringify(input)).digest('base64url').slice(0, 22);
 
 function skuAfter(cursor: string): string {
   const [sku] = decodeCursor(cursor, 1);
-  if (typeof sku !== 'string')
-    throw new ValidationError([{ field: 'cursor', message: 'is not a cursor returned by this endpoint' }]);
+  if (typeof sku !== 'string') throw notOurCursor();
   return sku;
 }
 

@@ -1,9 +1,8 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import { ForbiddenError, ValidationError } from '../../platform/errors.js';
-import { isUuid } from '../../platform/ids.js';
+import { ForbiddenError } from '../../platform/errors.js';
 import { accessFilter } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
-import { decodeCursor, encodeCursor } from '../shared/keyset.js';
+import { decodeTimeIdCursor, encodeCursor } from '../shared/keyset.js';
 import type { Reader } from '../shared/read-context.js';
 import type { WebhookDto, WebhookListDto } from './webhook.dto.js';
 import { WebhookListing } from './webhook-listing.entity.js';
@@ -40,12 +39,8 @@ export class ListWebhooksQuery {
 /** Rows strictly after the cursor's (createdAt, id), newest first. */
 function afterCursor(cursor: string | undefined): FilterQuery<WebhookListing> {
   if (!cursor) return {};
-  const [createdAtText, id] = decodeCursor(cursor, 2);
-  const createdAt = new Date(String(createdAtText));
-  if (Number.isNaN(createdAt.getTime()) || !isUuid(String(id))) {
-    throw new ValidationError([{ field: 'cursor', message: 'is not a cursor returned by this endpoint' }]);
-  }
-  return { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: String(id) } }] };
+  const { at: createdAt, id } = decodeTimeIdCursor(cursor);
+  return { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: id } }] };
 }
 
 function toWebhookDto(row: WebhookListing): WebhookDto {
