@@ -56,8 +56,8 @@ export function defineAbilityFor(principal: Principal): AppAbility {
     can('read', 'CustomerSummary', { tenantId });
     can(['create', 'read', 'delete'], 'Webhook', { tenantId });
     can('read', 'Report', { tenantId });
-    // Admins see the queue dashboard but may not change it.
-    can('read', 'Queue');
+    // No queues: jobs carry every tenant's events, failure reasons and stack traces, so the
+    // queue dashboard and the queue API are for the platform's operators only.
   }
   if (roles.has('operator')) {
     // Operators steer the machinery and see no business data.

@@ -217,7 +217,7 @@ describe('Authorization matrix', function () {
     {
       name: 'GET /v1/admin/queues',
       request: async () => ({ method: 'GET', path: '/v1/admin/queues' }),
-      expected: { customer: 403, staff: 403, admin: 200, operator: 200 },
+      expected: { customer: 403, staff: 403, admin: 403, operator: 200 },
     },
     {
       name: 'POST /v1/admin/queues/{name}/dead-letters/redrive',

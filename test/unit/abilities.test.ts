@@ -42,6 +42,7 @@ describe('Abilities', () => {
     expect(accessFilter(operator, 'read', 'Order')).to.equal(null);
     expect(operator.can('operate', 'Queue')).to.equal(true);
     expect(admin.can('operate', 'Queue')).to.equal(false);
+    expect(admin.can('read', 'Queue'), 'queues hold every tenant: not even read for a tenant admin').to.equal(false);
   });
 
   it('When a list is filtered, then the ability becomes a tenant- and owner-bounded query', () => {

@@ -18,9 +18,9 @@ export class AdminController extends Controller {
     super();
   }
 
-  /** Every queue: jobs per state, backlog, oldest waiting age and dead letters (operator, admin). */
+  /** Every queue: jobs per state, backlog, oldest waiting age and dead letters (operator; queues hold every tenant's jobs). */
   @Get('queues')
-  @Response<Problem>(403, 'Neither operator nor admin')
+  @Response<Problem>(403, 'Not an operator')
   public async listQueues(@Request() request: ExpressRequest): Promise<{ items: QueueOverview[] }> {
     this.authorize(request, 'read', 'Queue');
     return { items: await this.services.queueOperations.overview() };

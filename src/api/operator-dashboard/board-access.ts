@@ -17,16 +17,16 @@ const OPERATOR_ACTIONS: readonly RegExp[] = [
 
 const READS = new Set(['GET', 'HEAD']);
 
-/** Who may open the board (read: admin, operator) and which changes get through (operator only). */
+/**
+ * Who may open the board and which changes get through: platform operators only. The board
+ * shows jobs of every tenant with their failure reasons and stack traces (internal paths), so
+ * no tenant's admin may see it, not even read-only.
+ */
 export function authorizeBoard(refuse: Refuse) {
   return (request: Request, response: Response, next: NextFunction): void => {
     const { ability } = response.locals.caller as DashboardCaller;
-    if (!ability.can('read', 'Queue')) return refuse(new ForbiddenError('open', 'queue dashboard'), request, response, next);
+    if (!ability.can('operate', 'Queue')) return refuse(new ForbiddenError('open', 'queue dashboard'), request, response, next);
     if (READS.has(request.method)) return next();
-    // Read-only adapters refuse changes as well; this refuses them before bull-board sees them.
-    if (!ability.can('operate', 'Queue')) {
-      return next(forbidden('Only operators may change queues; this board is read-only for you'));
-    }
     const allowed = request.method === 'PUT' && OPERATOR_ACTIONS.some((action) => action.test(request.path));
     next(allowed ? undefined : forbidden('The dashboard lets operators retry, remove and promote jobs, nothing else'));
   };

@@ -6,22 +6,22 @@ import { AppError } from '../../platform/errors.js';
 import { defineAbilityFor } from '../../policies/abilities.js';
 import { createTokenVerifier, type TokenVerifier } from '../authentication.js';
 import { problemOf } from '../error-handler.js';
-import { endSession, requireSession, startSession, type DashboardCaller } from './dashboard-session.js';
+import { endSession, requireSession, startSession } from './dashboard-session.js';
 import { REASONS, signInPage, signOutPage, type Notice } from './pages.js';
 import { BOARD_API_PATH, BOARD_PATH, SIGN_IN_PATH } from './paths.js';
-import { createQueueBoards } from './queue-boards.js';
+import { createQueueBoard } from './queue-boards.js';
 import { authorizeBoard } from './board-access.js';
 import { sameOriginOnly } from './same-origin.js';
 
 /**
  * The operators' queue dashboard (bull-board), mounted by the app at `/admin`:
  * `/admin/sign-in` takes a bearer token and sets the session cookie, `/admin/queues` is the
- * board (operator: retry, remove, promote; admin: read-only), `/admin/sign-out` ends it.
+ * board (platform operators only: retry, remove, promote), `/admin/sign-out` ends it.
  * See docs/operations.md#queue-dashboard.
  */
 export function operatorDashboard(services: Pick<Services, 'config' | 'logger' | 'queues' | 'deadLetterQueues'>): Router {
   const verify = createTokenVerifier(services.config);
-  const boards = createQueueBoards(services);
+  const board = createQueueBoard(services);
   const router = express.Router();
   router.use(dashboardHeaders, cookieParser(), sameOriginOnly);
 
@@ -37,11 +37,7 @@ export function operatorDashboard(services: Pick<Services, 'config' | 'logger' |
     response.redirect(303, `${SIGN_IN_PATH}?reason=signed-out`);
   });
 
-  router.use('/queues', requireSession(verify, refuse), authorizeBoard(refuse), (request, response, next) => {
-    const { ability } = response.locals.caller as DashboardCaller;
-    const board = ability.can('operate', 'Queue') ? boards.operate : boards.readOnly;
-    board(request, response, next);
-  });
+  router.use('/queues', requireSession(verify, refuse), authorizeBoard(refuse), board);
   return router;
 }
 
@@ -90,11 +86,11 @@ function signIn(verify: TokenVerifier, logger: Services['logger']) {
       .replace(/^bearer\s+/i, '');
     try {
       const principal = await verify(token);
-      if (!defineAbilityFor(principal).can('read', 'Queue')) {
+      if (!defineAbilityFor(principal).can('operate', 'Queue')) {
         throw new AppError(
           'forbidden',
           'auth.forbidden',
-          `The roles [${principal.roles.join(', ')}] may not open the queue dashboard: it needs operator or admin`,
+          `The roles [${principal.roles.join(', ')}] may not open the queue dashboard: it is for platform operators`,
         );
       }
       startSession(request, response, token);

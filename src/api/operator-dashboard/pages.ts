@@ -10,7 +10,7 @@ export interface Notice {
 export const REASONS: Record<string, Notice> = {
   'signed-out': { tone: 'info', text: 'You are signed out.' },
   unauthenticated: { tone: 'info', text: 'Sign in to open the queue dashboard (there is no session, or it has expired).' },
-  forbidden: { tone: 'error', text: 'Your roles may not open the queue dashboard: it needs operator or admin.' },
+  forbidden: { tone: 'error', text: 'Your roles may not open the queue dashboard: it is for platform operators.' },
 };
 
 export function signInPage(notice?: Notice): string {
@@ -23,7 +23,7 @@ export function signInPage(notice?: Notice): string {
       <textarea id="token" name="token" rows="6" required autocomplete="off" spellcheck="false"></textarea>
       <button type="submit">Sign in</button>
     </form>
-    <p class="hint"><code>operator</code> may retry, remove and promote jobs; <code>admin</code> sees the board read-only.
+    <p class="hint">For platform operators (<code>operator</code> role): retry, remove and promote jobs. Tenant admins use the API.
     In development, <code>npm run token -- --sub you --tenant acme --roles operator</code> prints a token.</p>`,
   );
 }

@@ -8,18 +8,12 @@ import { QUEUE_NAMES } from '../../workers/queues.js';
 import { redactJobData } from './job-data-redaction.js';
 import { BOARD_PATH, SIGN_OUT_PATH } from './paths.js';
 
-export interface QueueBoards {
-  /** Retry, remove and promote buttons, and the API routes behind them. */
-  operate: Handler;
-  /** bull-board's read-only mode: no action buttons, and its API refuses every change. */
-  readOnly: Handler;
-}
-
 /**
- * Two bull-board instances over the same queues, because bull-board decides read-only per
- * queue adapter, not per request. Both live at the same path; the caller's abilities pick one.
+ * The bull-board over every queue and dead-letter queue, with retry, remove and promote buttons
+ * (board-access.ts lets only those actions through). Only platform operators reach it; even they
+ * see job data redacted to the event envelope (no business data).
  */
-export function createQueueBoards(services: Pick<Services, 'queues' | 'deadLetterQueues'>): QueueBoards {
+export function createQueueBoard(services: Pick<Services, 'queues' | 'deadLetterQueues'>): Handler {
   const queues = QUEUE_NAMES.flatMap((name) => [
     { queue: services.queues.get(name)!, description: '' },
     {
@@ -27,24 +21,21 @@ export function createQueueBoards(services: Pick<Services, 'queues' | 'deadLette
       description: `Dead letters of ${name}; redrive with npm run ops -- redrive ${name}`,
     },
   ]);
-  const board = (readOnlyMode: boolean): Handler => {
-    const serverAdapter = new ExpressAdapter().setBasePath(BOARD_PATH);
-    createBullBoard({
-      queues: queues.map(({ queue, description }) => {
-        const adapter = new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode, description });
-        adapter.setFormatter('data', redactJobData);
-        return adapter;
-      }),
-      serverAdapter,
-      options: {
-        uiConfig: {
-          boardTitle: readOnlyMode ? 'Queues (read-only)' : 'Queues',
-          miscLinks: [{ text: 'Sign out', url: SIGN_OUT_PATH }],
-          hideDocsLink: true,
-        },
+  const serverAdapter = new ExpressAdapter().setBasePath(BOARD_PATH);
+  createBullBoard({
+    queues: queues.map(({ queue, description }) => {
+      const adapter = new BullMQAdapter(queue, { readOnlyMode: false, allowRetries: true, description });
+      adapter.setFormatter('data', redactJobData);
+      return adapter;
+    }),
+    serverAdapter,
+    options: {
+      uiConfig: {
+        boardTitle: 'Queues',
+        miscLinks: [{ text: 'Sign out', url: SIGN_OUT_PATH }],
+        hideDocsLink: true,
       },
-    });
-    return serverAdapter.getRouter() as Handler;
-  };
-  return { operate: board(false), readOnly: board(true) };
+    },
+  });
+  return serverAdapter.getRouter() as Handler;
 }
