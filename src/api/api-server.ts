@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Services } from '../composition-root.js';
 import { createApp } from './app.js';
+import { clientErrorResponse } from './error-handler.js';
 
 export interface RunningApi {
   server: Server;
@@ -19,6 +20,10 @@ export async function startApiServer(services: Services, port: number): Promise<
   const server = app.listen(port);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.keepAliveTimeout = 65_000; // longer than typical load-balancer idle timeouts
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && !socket.destroyed) socket.end(clientErrorResponse(error));
+    else socket.destroy();
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   services.logger.info('API listening', { url });
 

@@ -28,6 +28,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -124,4 +125,28 @@ export function notFoundHandler(request: Request, response: Response): void {
 /** The problem's `instance`: the path only. A query string may carry tokens that must not be echoed. */
 function instanceOf(request: Request): string {
   return request.originalUrl.split('?')[0]!;
+}
+
+/**
+ * Node's HTTP parser refuses some requests before Express sees them (headers or URL over the
+ * size limit, bytes that are not HTTP): the raw answer for the server's `clientError` event, so
+ * those too get a problem+json instead of an empty 400 or 431.
+ */
+export function clientErrorResponse(error: NodeJS.ErrnoException): string {
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    type: problemType(tooLarge ? 'request.headers-too-large' : 'request.malformed-http'),
+    title: TITLES[status],
+    status,
+    detail: tooLarge ? 'The request line and headers are larger than the server accepts' : 'The request is not valid HTTP',
+  });
+  return [
+    `HTTP/1.1 ${status} ${TITLES[status]}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }

@@ -24,7 +24,7 @@ describe('Command transaction (PostgreSQL)', () => {
       [accepted.commandId],
     );
     const [command] = await rows(service.services, 'select * from command_log where id = ?', [accepted.commandId]);
-    expect(order).to.include({ tenant_id: 'acme', customer_id: 'ada', total_cents: 2100, status: 'placed' });
+    expect(order).to.include({ tenant_id: 'acme', customer_id: 'ada', total_cents: '2100', status: 'placed' });
     expect(events.map((event) => event.type)).to.deep.equal(['CustomerProfileChanged', 'OrderPlaced']);
     expect(events.every((event) => event.published_at === null)).to.equal(true);
     expect(command).to.include({

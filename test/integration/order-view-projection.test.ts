@@ -80,7 +80,7 @@ describe('order_view projection (PostgreSQL)', () => {
     await service.services.projector.project(placed);
 
     const row = await view(order.id);
-    expect(row).to.include({ status: 'paid', version: 2, customer_name: 'Ada', total_cents: 1000 });
+    expect(row).to.include({ status: 'paid', version: 2, customer_name: 'Ada', total_cents: '1000' });
     expect((row!.status_history as { status: string }[]).map((change) => change.status)).to.deep.equal(['placed', 'paid']);
   });
 
