@@ -12,6 +12,7 @@ import { Metrics } from './platform/metrics.js';
 import { Observer } from './platform/observe.js';
 import { openQueue } from './platform/queues.js';
 import { producerConnection } from './platform/redis.js';
+import { SecretBox } from './platform/secret-box.js';
 import { createReadSide, queryEntities, type Queries } from './queries/index.js';
 import type { Projections } from './queries/projections.js';
 import { ProjectionRebuilder } from './queries/shared/projection-rebuilder.js';
@@ -50,6 +51,8 @@ export interface Services {
   commandFailures: CommandFailures;
   /** Idempotency-Key records; the relay role purges expired ones hourly. */
   idempotencyKeys: IdempotencyStore;
+  /** Seals secrets at rest (webhook signing secrets, idempotent replies) with SECRET_ENCRYPTION_KEYS. */
+  secrets: SecretBox;
   metrics: Metrics;
   /** Wraps commands, queries and job processors with a span, metrics and a log line. */
   observer: Observer;
@@ -82,7 +85,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   );
   const redis = new Redis(producerConnection(config.REDIS_URL));
   redis.on('error', (error) => logger.debug('redis connection problem', { error: error.message }));
-  const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION);
+  const secrets = new SecretBox(config.secretKeys);
+  const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION, secrets);
   const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' }, logger);
   const observer = new Observer(metrics, logger, overrides.tracer);
   const readSide = createReadSide(orm, redis, observer, {
@@ -100,8 +104,10 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     clock,
     orm,
     idempotencyKeys,
+    secrets,
     commands: createCommands(orm, clock, idempotencyKeys, observer, {
       webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+      secrets,
     }),
     ...readSide,
     redis,

@@ -1,4 +1,5 @@
 import type { Clock } from '../platform/clock.js';
+import type { SecretBox } from '../platform/secret-box.js';
 import type { Orm } from '../platform/db/orm.js';
 import type { Observer } from '../platform/observe.js';
 import { CustomerSchema } from './customers/customer.entity.js';
@@ -53,6 +54,8 @@ export interface Commands {
 export interface CommandSettings {
   /** Hosts webhooks may target although they are not https or resolve to private addresses. */
   webhookAllowedHosts: readonly string[];
+  /** Seals webhook signing secrets before they are stored. */
+  secrets: SecretBox;
 }
 
 export function createCommands(
@@ -73,7 +76,11 @@ export function createCommands(
     shipOrder: new ShipOrderHandler(runner),
     recordPayment: new RecordPaymentHandler(runner),
     expireOrder: new ExpireOrderHandler(runner),
-    subscribeWebhook: new SubscribeWebhookHandler(runner, new WebhookTargetPolicy(settings.webhookAllowedHosts)),
+    subscribeWebhook: new SubscribeWebhookHandler(
+      runner,
+      new WebhookTargetPolicy(settings.webhookAllowedHosts),
+      settings.secrets,
+    ),
     deleteWebhook: new DeleteWebhookHandler(runner),
   });
 }

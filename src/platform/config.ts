@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SecretKey } from './secret-box.js';
 
 /**
  * The one configuration schema. Every key carries its description (`.describe`, from which the
@@ -17,6 +18,15 @@ const csv = z.string().transform((value) =>
     .map((item) => item.trim())
     .filter(Boolean),
 );
+
+const secretKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=_-]+$/, 'id:base64 (an id of letters, digits, - or _, then the key)')
+  .transform((entry) => {
+    const [id, encoded] = entry.split(':') as [string, string];
+    return { id, key: Buffer.from(encoded, 'base64') };
+  })
+  .refine(({ key }) => key.length === 32, 'each key must be 32 bytes (openssl rand -base64 32)');
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -143,6 +153,12 @@ const schema = z
     WEBHOOK_ALLOWED_HOSTS: csv
       .default([])
       .describe('Hosts a webhook may target even though they are not https or resolve to private or loopback ranges'),
+    SECRET_ENCRYPTION_KEYS: csv
+      .pipe(z.array(secretKey).min(1))
+      .optional()
+      .describe(
+        'Keys sealing secrets at rest (AES-256-GCM): `id:base64(32 bytes)`, comma-separated; the first seals, all open (docs/security.md). Required in production',
+      ),
 
     PROJECTION_ATTEMPTS: z.coerce
       .number()
@@ -214,6 +230,13 @@ const schema = z
         message: 'required in production: no real adapter is wired; set PAYMENT_GATEWAY=fake to run the fake knowingly',
       });
     }
+    if (env.NODE_ENV === 'production' && !env.SECRET_ENCRYPTION_KEYS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SECRET_ENCRYPTION_KEYS'],
+        message: 'required in production: id:base64 of 32 random bytes (openssl rand -base64 32)',
+      });
+    }
     if (env.NODE_ENV === 'production' && keySources.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -264,8 +287,12 @@ function formatDuration(ms: number): string {
 /** Development-only signing secret, used when no key source is configured outside production. */
 export const DEV_JWT_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
 
+/** Development-only key for secrets at rest, used when SECRET_ENCRYPTION_KEYS is not set outside production. */
+const DEV_SECRET_KEY: SecretKey = { id: 'dev', key: Buffer.from('dev-only-secret-key-change-me-32') };
+
 export interface Config extends Env {
   jwt: { algorithms: string[]; secret?: string; publicKey?: string; jwksUri?: string };
+  secretKeys: [SecretKey, ...SecretKey[]];
   logFormat: 'json' | 'pretty';
 }
 
@@ -283,7 +310,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   const env = parsed.data;
-  return { ...env, jwt: jwtSettings(env), logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty') };
+  const secretKeys = (env.SECRET_ENCRYPTION_KEYS as [SecretKey, ...SecretKey[]] | undefined) ?? [DEV_SECRET_KEY];
+  return {
+    ...env,
+    jwt: jwtSettings(env),
+    secretKeys,
+    logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty'),
+  };
 }
 
 function jwtSettings(env: Env): Config['jwt'] {

@@ -3,6 +3,7 @@ import type { Commands } from '../commands/index.js';
 import type { CommandFailures } from '../commands/shared/command-failures.js';
 import type { Clock } from '../platform/clock.js';
 import type { Config } from '../platform/config.js';
+import type { SecretBox } from '../platform/secret-box.js';
 import type { Orm } from '../platform/db/orm.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { Projector } from '../queries/shared/projector.js';
@@ -25,6 +26,8 @@ export interface ProcessDependencies {
   projector: Projector;
   paymentGateway: PaymentGateway;
   queues: ReadonlyMap<QueueName, Queue>;
+  /** Opens webhook signing secrets sealed at rest. */
+  secrets: SecretBox;
 }
 
 export interface Process {

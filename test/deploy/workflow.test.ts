@@ -13,6 +13,7 @@ const CONTRACT = [
   'npm run typecheck',
   'npm run deps:check',
   'npm run test:local',
+  'npm run test:fuzz',
   'npm run test:images',
 ];
 

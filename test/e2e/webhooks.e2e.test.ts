@@ -86,7 +86,7 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
   const count = async (table: string) =>
     (await rows<{ n: number }>(service.services, `select count(*)::int as n from ${table}`))[0]!.n;
 
-  it('When an admin subscribes a receiver to ProductCreated, then the answer is 202 with the secret, once, and the row holds it', async () => {
+  it('When an admin subscribes a receiver to ProductCreated, then the answer is 202 with the secret, once, and the row holds it sealed', async () => {
     const tenant = newTenant();
     const target = await receiver(204);
 
@@ -102,9 +102,12 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
       'select tenant_id, url, event_types, secret from webhook_subscriptions where id = ?',
       [subscribed.body.webhookId],
     );
-    expect(stored).to.deep.equal([
-      { tenant_id: tenant, url: `${target.url}/hooks`, event_types: ['ProductCreated'], secret: subscribed.body.secret },
-    ]);
+    const { secret: sealed, ...row } = stored[0] as { secret: string };
+    expect(row).to.deep.equal({ tenant_id: tenant, url: `${target.url}/hooks`, event_types: ['ProductCreated'] });
+    expect(sealed)
+      .to.match(/^sealed:v1:/)
+      .and.not.include(subscribed.body.secret.slice(6));
+    expect(service.services.secrets.open(sealed, `webhook-secret:${subscribed.body.webhookId}`)).to.equal(subscribed.body.secret);
     const [command] = await rows(service.services, 'select type, principal_id, aggregate_id from command_log where id = ?', [
       subscribed.body.commandId,
     ]);
@@ -263,6 +266,32 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
     expect(await rows(service.services, 'select id from webhook_subscriptions where id = ?', [webhookId])).to.deep.equal([]);
     const command = await http(`${service.url}/v1/commands/${deleted.body.commandId}`, { token: admin(tenant) });
     expect(command.body).to.include({ type: 'DeleteWebhook', status: 'succeeded' });
+  });
+
+  it('When a subscription is replayed with its Idempotency-Key, then the client gets the secret again, and the stored reply holds it only sealed', async () => {
+    const tenant = newTenant();
+    const target = await receiver(204);
+    const send = () =>
+      http(`${service.url}/v1/webhooks`, {
+        token: admin(tenant),
+        body: { url: `${target.url}/hooks`, eventTypes: ['OrderPaid'] },
+        headers: { 'idempotency-key': 'lost-the-answer' },
+      });
+
+    const first = await send();
+    const replay = await send();
+
+    expect(replay.status).to.equal(202);
+    expect(replay.body).to.deep.equal(first.body);
+    const stored = await rows<{ reply: string }>(
+      service.services,
+      "select response_body::text as reply from idempotency_keys where key = 'lost-the-answer' and tenant_id = ?",
+      [tenant],
+    );
+    expect(stored).to.have.length(1);
+    expect(stored[0]!.reply)
+      .to.match(/"sealed": "sealed:v1:/)
+      .and.not.include(first.body.secret.slice(6));
   });
 
   it("When an admin lists webhooks, then they get their tenant's only, newest first, a page at a time, and never a secret", async () => {

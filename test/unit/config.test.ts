@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { ConfigError, loadConfig, parseDuration } from '../../src/platform/config.js';
 
+/** Production also requires a key for secrets at rest. */
+const atRest = { SECRET_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` };
+
 describe('Configuration', () => {
   it('When nothing is set, then local defaults work and the dev HS256 secret is used', () => {
     const config = loadConfig({});
@@ -27,13 +30,13 @@ describe('Configuration', () => {
     );
     expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_JWKS_URI: required in production/);
     expect(
-      loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json', PAYMENT_GATEWAY: 'fake' }).jwt
-        .algorithms,
+      loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json', PAYMENT_GATEWAY: 'fake', ...atRest })
+        .jwt.algorithms,
     ).to.deep.equal(['RS256', 'ES256']);
   });
 
   it('When NODE_ENV is production and no payment adapter is named, then loading fails; naming the fake is accepted', () => {
-    const production = { NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json' };
+    const production = { NODE_ENV: 'production', JWT_JWKS_URI: 'https://idp.example/jwks.json', ...atRest };
 
     expect(() => loadConfig(production)).to.throw(ConfigError, /PAYMENT_GATEWAY: required in production/);
     expect(loadConfig({ ...production, PAYMENT_GATEWAY: 'fake' }).PAYMENT_GATEWAY).to.equal('fake');

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import { AppError } from '../../platform/errors.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import type { Principal } from '../../policies/principal.js';
 
 /** What the caller sent: its key, and a hash of the request it names (method, path, body). */
@@ -26,6 +27,13 @@ export class IdempotencyInFlightError extends AppError {
   }
 }
 
+interface Sealed {
+  sealed: string;
+}
+
+const contextOf = (claim: IdempotencyClaim) =>
+  `idempotency-reply:${JSON.stringify([claim.tenantId, claim.principalId, claim.key])}`;
+
 interface KeyRow {
   request_hash: string;
   status: 'in_flight' | 'completed';
@@ -37,12 +45,15 @@ interface KeyRow {
 /**
  * Idempotency keys, scoped to tenant + principal. A key is claimed (in flight) before the
  * command runs, completed inside the command's own transaction with the result to replay, and
- * released if the command fails, so "done" and "remembered" can never disagree.
+ * released if the command fails, so "done" and "remembered" can never disagree. The result is
+ * stored sealed (a reply may carry a webhook's signing secret, which a client that lost the first
+ * answer still needs): `{ "sealed": "<AES-GCM>" }`, bound to the key it answers.
  */
 export class IdempotencyStore {
   constructor(
     private readonly orm: Orm,
     private readonly retentionMs: number,
+    private readonly secrets: SecretBox,
     /** An in-flight claim older than this is taken over (its process died). */
     private readonly leaseMs = 60_000,
   ) {}
@@ -77,7 +88,7 @@ export class IdempotencyStore {
       }
       if (row.request_hash !== claim.requestHash) throw new IdempotencyKeyReusedError();
       if (row.status === 'in_flight') throw new IdempotencyInFlightError();
-      return { replay: row.response_body as T };
+      return { replay: JSON.parse(this.secrets.open((row.response_body as Sealed).sealed, contextOf(claim))) as T };
     }
     throw new IdempotencyInFlightError();
   }
@@ -87,7 +98,12 @@ export class IdempotencyStore {
     await em.execute(
       `update idempotency_keys set status = 'completed', response_body = ?::jsonb
        where tenant_id = ? and principal_id = ? and key = ?`,
-      [JSON.stringify(result), claim.tenantId, claim.principalId, claim.key],
+      [
+        JSON.stringify({ sealed: this.secrets.seal(JSON.stringify(result), contextOf(claim)) }),
+        claim.tenantId,
+        claim.principalId,
+        claim.key,
+      ],
     );
   }
 

@@ -1,5 +1,6 @@
 import type { DomainEventType } from '../../events/index.js';
 import { newId } from '../../platform/ids.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import { newWebhookSecret } from '../../platform/webhook-signature.js';
 import { authorizeAttributes } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
@@ -22,6 +23,7 @@ export class SubscribeWebhookHandler {
   constructor(
     private readonly runner: CommandRunner,
     private readonly targets: WebhookTargetPolicy,
+    private readonly secrets: SecretBox,
   ) {}
 
   handle(principal: Principal, command: SubscribeWebhook, options?: RunOptions): Promise<WebhookSubscribed> {
@@ -31,13 +33,13 @@ export class SubscribeWebhookHandler {
       async ({ em, ability, now }) => {
         authorizeAttributes(ability, 'create', 'Webhook', { tenantId: principal.tenantId });
         const target = await this.targets.check(command.url);
-        const secret = newWebhookSecret();
+        const [id, secret] = [newId(), newWebhookSecret()];
         const subscription = WebhookSubscription.subscribe({
-          id: newId(),
+          id,
           tenantId: principal.tenantId,
           target,
           eventTypes: command.eventTypes,
-          secret,
+          sealedSecret: this.secrets.seal(secret, webhookSecretContext(id)),
           now,
         });
         em.persist(subscription);
@@ -47,3 +49,6 @@ export class SubscribeWebhookHandler {
     );
   }
 }
+
+/** Binds a sealed signing secret to its subscription: copied to another row, it does not open. */
+export const webhookSecretContext = (subscriptionId: string) => `webhook-secret:${subscriptionId}`;

@@ -2,7 +2,10 @@ import { defineEntity, p } from '@mikro-orm/core';
 import type { DomainEventType } from '../../events/index.js';
 import type { CheckedTarget } from './webhook-target.js';
 
-/** A tenant's subscription of one URL to some event types; `secret` signs every delivery. */
+/**
+ * A tenant's subscription of one URL to some event types; `secret` signs every delivery and is
+ * stored sealed (AES-GCM, see SecretBox): the table never holds it in plain text.
+ */
 export const WebhookSubscriptionSchema = defineEntity({
   name: 'WebhookSubscription',
   tableName: 'webhook_subscriptions',
@@ -23,7 +26,7 @@ export class WebhookSubscription extends WebhookSubscriptionSchema.class {
     tenantId: string;
     target: CheckedTarget;
     eventTypes: readonly DomainEventType[];
-    secret: string;
+    sealedSecret: string;
     now: Date;
   }): WebhookSubscription {
     const subscription = new WebhookSubscription();
@@ -32,7 +35,7 @@ export class WebhookSubscription extends WebhookSubscriptionSchema.class {
       tenantId: input.tenantId,
       url: input.target.url.href,
       eventTypes: [...new Set(input.eventTypes)],
-      secret: input.secret,
+      secret: input.sealedSecret,
       createdAt: input.now,
     });
     return subscription;

@@ -1,10 +1,12 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CheckedTarget, WebhookTargetPolicy } from '../../commands/webhooks/webhook-target.js';
 import { WebhookTargetRefusedError } from '../../commands/webhooks/webhook.errors.js';
+import { webhookSecretContext } from '../../commands/webhooks/subscribe-webhook.handler.js';
 import { WebhookSubscription } from '../../commands/webhooks/webhook-subscription.entity.js';
 import type { DomainEvent, DomainEventType } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import { postPinned } from '../../platform/net/pinned-post.js';
 import { signWebhook } from '../../platform/webhook-signature.js';
 
@@ -41,7 +43,13 @@ export interface DeliverySettings {
  * (BullMQ retries with backoff; the consumer dead-letters after the last attempt). A subscription
  * that was deleted, or a target that is now refused, can never succeed: no retries.
  */
-export function webhookDelivery(orm: Orm, policy: WebhookTargetPolicy, clock: Clock, settings: DeliverySettings) {
+export function webhookDelivery(
+  orm: Orm,
+  policy: WebhookTargetPolicy,
+  clock: Clock,
+  secrets: SecretBox,
+  settings: DeliverySettings,
+) {
   return async (job: Job): Promise<{ status: number }> => {
     const { subscriptionId, payload } = deliveryFromJob(job.data);
     // The primary, not a replica: a subscription deleted a moment ago must not be delivered to.
@@ -63,7 +71,11 @@ export function webhookDelivery(orm: Orm, policy: WebhookTargetPolicy, clock: Cl
         'user-agent': settings.userAgent,
         'webhook-id': payload.id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(subscription.secret, timestamp, body),
+        'webhook-signature': signWebhook(
+          secrets.open(subscription.secret, webhookSecretContext(subscription.id)),
+          timestamp,
+          body,
+        ),
       },
     });
     if (status < 200 || status >= 300) throw new Error(`${target.url.host} answered ${status}`);

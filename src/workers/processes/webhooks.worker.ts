@@ -5,6 +5,7 @@ import type { DomainEvent } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import type { JobHandler } from '../consumer.js';
 import type { QueueName } from '../queues.js';
 import { eventFromJob } from '../job-envelope.js';
@@ -19,11 +20,12 @@ export function webhooksHandler(deps: {
   config: Config;
   clock: Clock;
   queues: ReadonlyMap<QueueName, Queue>;
+  secrets: SecretBox;
 }): JobHandler {
   const { orm, config, clock } = deps;
   const policy = new WebhookTargetPolicy(config.WEBHOOK_ALLOWED_HOSTS);
   const fanOut = webhookFanOut(orm, deps.queues.get('webhooks')!);
-  const deliver = webhookDelivery(orm, policy, clock, {
+  const deliver = webhookDelivery(orm, policy, clock, deps.secrets, {
     timeoutMs: config.WEBHOOK_TIMEOUT,
     userAgent: `${config.SERVICE_NAME}-webhooks`,
   });
