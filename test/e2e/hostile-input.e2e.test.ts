@@ -145,6 +145,8 @@ describe('Hostile input gets a clear 4xx and changes nothing', () => {
         encodeCursor(['x'.repeat(5000)]),
         encodeCursor([1e308]),
         encodeCursor(['+275760-09-13T00:00:00.000Z', 'not-a-uuid']),
+        encodeCursor(['+275760-09-13T00:00:00.000Z', '0192f5e4-8a3b-7c2d-9e1f-0a1b2c3d4e5f']),
+        encodeCursor(['-000001-01-01T00:00:00.000Z', '0192f5e4-8a3b-7c2d-9e1f-0a1b2c3d4e5f']),
         encodeCursor(['2026-06-31T00:00:00.000Z', '0192f5e4-8a3b-7c2d-9e1f-0a1b2c3d4e5f']),
       ];
       for (const cursor of hostile) {

@@ -106,6 +106,9 @@ export const HOSTILE_VALUES: unknown[] = [
   { $ne: null },
 ];
 
+/** Strings PostgreSQL cannot store, or that stress it: each must be refused at the edge (400). */
+export const HOSTILE_TEXT = ['a\u0000b', '\u0000', 'x\ud800y', '\udfff', 'ok\udc00', `${'y'.repeat(20_000)}\u0000`];
+
 /** Base64url cursors of well-formed but hostile keys (the shape ours have, other contents). */
 export const FORGED_CURSORS = [
   encodeCursor(['MUG\u0000']),
@@ -203,9 +206,14 @@ function validString(schema: Schema, known: KnownIds, name: string): fc.Arbitrar
 const withinLength = (schema: Schema, text: string) =>
   text.length >= (schema.minLength ?? 0) && text.length <= (schema.maxLength ?? Number.POSITIVE_INFINITY);
 
-/** Replaces the value at a random path of a JSON value (or the whole value) with `replacement`. */
-export function replaceSomewhere(value: unknown, pick: number, replacement: unknown): unknown {
-  const paths = pathsOf(value);
+/**
+ * Replaces the value at a random path of a JSON value (or the whole value) with `replacement`;
+ * with `stringsFirst`, a string leaf when there is one (text reaches the database through them).
+ */
+export function replaceSomewhere(value: unknown, pick: number, replacement: unknown, stringsFirst = false): unknown {
+  const all = pathsOf(value);
+  const strings = all.filter((path) => typeof valueAt(value, path) === 'string');
+  const paths = stringsFirst && strings.length ? strings : all;
   const path = paths[pick % paths.length]!;
   if (path.length === 0) return replacement;
   const copy = structuredClone(value) as Record<string, unknown>;
@@ -213,6 +221,10 @@ export function replaceSomewhere(value: unknown, pick: number, replacement: unkn
   for (const step of path.slice(0, -1)) target = target[step] as Record<string, unknown>;
   target[path.at(-1)!] = replacement;
   return copy;
+}
+
+function valueAt(value: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((at, step) => (at as Record<string, unknown> | undefined)?.[step], value);
 }
 
 function pathsOf(value: unknown, prefix: string[] = []): string[][] {

@@ -25,11 +25,15 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   throw notOurCursor();
 }
 
+/** Rows are stamped by this service: no cursor of ours points before 1970 or after 9999. */
+const LATEST = Date.UTC(10_000, 0, 1);
+
 /** A `[timestamp, uuid]` cursor, exactly as encoded from a row (so no date PostgreSQL cannot hold). */
 export function decodeTimeIdCursor(cursor: string): { at: Date; id: string } {
   const [text, id] = decodeCursor(cursor, 2);
   const at = new Date(typeof text === 'string' ? text : Number.NaN);
-  if (Number.isNaN(at.getTime()) || at.toISOString() !== text || typeof id !== 'string' || !isUuid(id)) throw notOurCursor();
+  const inRange = at.getTime() >= 0 && at.getTime() < LATEST;
+  if (!inRange || at.toISOString() !== text || typeof id !== 'string' || !isUuid(id)) throw notOurCursor();
   return { at, id };
 }
 
