@@ -1,5 +1,6 @@
 import { ValidateError } from '@tsoa/runtime';
 import type { NextFunction, Request, Response } from 'express';
+import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
 import { AppError, type ErrorKind } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 
@@ -60,6 +61,14 @@ export function problemOf(error: unknown): Problem {
   }
   const bodyError = bodyParserProblem(error);
   if (bodyError) return bodyError;
+  if (isDatabaseUnavailable(error)) {
+    return {
+      type: problemType('database.unavailable'),
+      title: TITLES[503]!,
+      status: 503,
+      detail: 'The database could not be reached; retry later (commands with the same Idempotency-Key apply once)',
+    };
+  }
   return { type: problemType('internal'), title: TITLES[500]!, status: 500, detail: 'An unexpected error occurred' };
 }
 
@@ -89,6 +98,7 @@ function bodyParserProblem(error: unknown): Problem | null {
 
 export function sendProblem(response: Response, problem: Problem, instance?: string): void {
   if (problem.status === 401) response.set('WWW-Authenticate', 'Bearer');
+  if (problem.status === 503) response.set('Retry-After', '1');
   response
     .status(problem.status)
     .type('application/problem+json')

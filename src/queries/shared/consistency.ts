@@ -31,7 +31,20 @@ export class ReadYourWrites {
       [commandId, tenantId, commandId, [...projection.eventTypes], projection.name],
       { connectionType: 'read' },
     );
-    if (!row?.known) return 'unknown-command' as const;
+    if (!row?.known) return (await this.knownToPrimary(em, tenantId, commandId)) ? 1 : ('unknown-command' as const);
     return Number(row.pending);
+  }
+
+  /**
+   * A replica that lags has not seen a command the client just sent: only the primary can say a
+   * command does not exist. Without a replica both connections are the same server.
+   */
+  private async knownToPrimary(em: EntityManager, tenantId: string, commandId: string): Promise<boolean> {
+    const [row] = await em.execute<{ known: boolean }[]>(
+      'select exists (select 1 from command_log where id = ? and tenant_id = ?) as known',
+      [commandId, tenantId],
+      { connectionType: 'write' },
+    );
+    return Boolean(row?.known);
   }
 }

@@ -1,0 +1,16 @@
+/**
+ * Whether `error` means the database could not be reached (refused, reset, shutting down) rather
+ * than that a query was wrong. Such a request is worth retrying later: the API answers 503.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const { code, name, message } = current as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
+    if (name === 'ConnectionException') return true;
+    if (typeof message === 'string' && /Connection terminated|connect ECONNREFUSED/.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
