@@ -54,8 +54,17 @@ function run(entry: string, env: Record<string, string>, lines: Record<string, u
   return child;
 }
 
+/** The process's ready log line; rejects at once if the process exits first. */
+async function readyLine(child: ChildProcess, lines: Record<string, unknown>[], message: string) {
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`the process exited (${String(code)}) before logging "${message}"`);
+  });
+  const ready = eventually(async () => lines.find((line) => line.message === message), 170_000, message);
+  return Promise.race([ready, exited]);
+}
+
 describe('One trace from request to read model (real processes exporting OTLP)', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let environment: TestEnvironment;
   let collector: Awaited<ReturnType<typeof startCollector>>;
   const children: ChildProcess[] = [];
@@ -101,8 +110,12 @@ describe('One trace from request to read model (real processes exporting OTLP)',
         workerLogs,
       ),
     );
-    const ready = await eventually(async () => apiLogs.find((line) => line.message === 'API ready'), 20_000, 'the API');
-    await eventually(async () => workerLogs.find((line) => line.message === 'worker ready'), 20_000, 'the worker');
+    // Started processes are awaited by their "ready" line (or their exit), not by a time budget:
+    // two tsx processes on a loaded 2-core machine can take far longer than on a quiet one.
+    const [ready] = await Promise.all([
+      readyLine(children[0]!, apiLogs, 'API ready'),
+      readyLine(children[1]!, workerLogs, 'worker ready'),
+    ]);
 
     const seed = await compose(config);
     const productId = await createProduct(seed, 'acme');
@@ -126,7 +139,7 @@ describe('One trace from request to read model (real processes exporting OTLP)',
       ['the projection writing the read model', /^worker: pg\.query:INSERT/],
     ];
     const missing = () => expected.filter(([, pattern]) => !inTrace().some((name) => pattern.test(name))).map(([what]) => what);
-    await eventually(async () => missing().length === 0, 20_000, 'every expected span in the trace').catch(() => undefined);
+    await eventually(async () => missing().length === 0, 60_000, 'every expected span in the trace').catch(() => undefined);
 
     expect(missing(), `spans in the trace: ${inTrace().join(', ')}`).to.deep.equal([]);
     const batch = collector.spans.find(
