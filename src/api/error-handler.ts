@@ -108,7 +108,10 @@ export function sendProblem(response: Response, problem: Problem, instance?: str
 export function errorHandler(logger: Logger) {
   return (error: unknown, request: Request, response: Response, _next: NextFunction): void => {
     const problem = problemOf(error);
-    if (problem.status >= 500) logger.error('request failed', { error: describe(error), path: request.path });
+    // An unreachable dependency is an outage (alerted on its own), not a bug: no stack per request.
+    if (problem.status === 503)
+      logger.warn('request failed: dependency unavailable', { error: String(error), path: request.path });
+    else if (problem.status >= 500) logger.error('request failed', { error: describe(error), path: request.path });
     else logger.debug('request refused', { status: problem.status, type: problem.type });
     if (response.headersSent) return;
     sendProblem(response, problem, instanceOf(request));
