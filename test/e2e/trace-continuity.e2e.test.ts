@@ -146,6 +146,11 @@ describe('One trace from request to read model (real processes exporting OTLP)',
       (span) => span.name === 'relay batch' && span.links?.some((link) => link.traceId === traceId),
     );
     expect(batch, 'a relay batch span linked to the request trace').to.not.equal(undefined);
+    // Log lines come through a pipe, independently of the spans: wait for them too.
+    const logged = (lines: Record<string, unknown>[]) => lines.some((line) => line.trace_id === traceId);
+    await eventually(async () => logged(apiLogs) && logged(workerLogs), 60_000, 'log lines with the trace id').catch(
+      () => undefined,
+    );
     const requestLog = apiLogs.find((line) => line.trace_id === traceId);
     expect(requestLog, 'an API log line with the trace id').to.not.equal(undefined);
     expect(

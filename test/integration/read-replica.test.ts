@@ -15,7 +15,8 @@ import { tokenFor } from '../support/tokens.js';
  * service's DATABASE_READ_URL on the standby. Replay is paused to make replication lag visible.
  */
 describe('Read replica: a streaming hot standby as DATABASE_READ_URL', function () {
-  this.timeout(120_000);
+  // initdb + pg_basebackup take seconds on a quiet machine and minutes on a loaded one.
+  this.timeout(300_000);
   let primary: PrivatePostgres;
   let standby: PrivatePostgres;
   let environment: TestEnvironment;
