@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { eventually } from '../support/http.js';
+import { CommandLoad, LONG, openScenario, seconds, settle, type Scenario, type ServiceProcess } from './harness.js';
+import { report } from './report.js';
+
+const QUEUES = ['projections', 'payments'];
+
+describe('Chaos 3: worker processes SIGKILLed mid-job every few seconds', function () {
+  this.timeout(400_000);
+  let scenario: Scenario;
+  let redis: Redis;
+  before(async () => {
+    // Payments take 300 ms, so a kill always finds jobs running; locks last 2 s (JOB_LOCK_DURATION).
+    scenario = await openScenario('workers-killed', { PAYMENT_LATENCY: '300ms' });
+    redis = new Redis(scenario.env.REDIS_URL!);
+  });
+  after(async () => {
+    redis?.disconnect();
+    await scenario?.close();
+  });
+
+  const activeJobs = async () =>
+    (
+      await Promise.all(
+        QUEUES.map((queue) =>
+          redis.lrange(`${scenario.env.QUEUE_PREFIX}:${queue}:active`, 0, -1).then((ids) => ids.map((id) => `${queue}:${id}`)),
+        ),
+      )
+    ).flat();
+  const finished = async (job: string) => Boolean(await redis.hget(`${scenario.env.QUEUE_PREFIX}:${job}`, 'finishedOn'));
+  const lockOf = (job: string) => redis.get(`${scenario.env.QUEUE_PREFIX}:${job}:lock`);
+  /** Taken over: finished, or running again under another worker's lock. */
+  const takenOver = async (job: string, deadLock: string | null) => {
+    const lock = await lockOf(job);
+    return (await finished(job)) || (lock !== null && lock !== deadLock);
+  };
+
+  it('When consumers die without warning for a while, then no job is lost, stalled jobs are taken over within the lock window, nothing counts twice', async () => {
+    await scenario.start('worker', { WORKER_ROLES: 'relay' });
+    // One consumer process at a time, so every job running at a kill belongs to the victim.
+    const consumers = { WORKER_ROLES: 'projections,payments' };
+    let worker: ServiceProcess = await scenario.start('worker', consumers);
+    const load = new CommandLoad(scenario, { target: () => scenario.api.url });
+    await eventually(async () => load.accepted.length >= 20, 60_000, 'load under way');
+
+    const until = Date.now() + (LONG ? 60_000 : 20_000);
+    let kills = 0;
+    let orphans: string[] = [];
+    let deadLocks: (string | null)[] = [];
+    let killedAt = Date.now();
+    let readyAt = Date.now();
+    while (Date.now() < until) {
+      orphans = await eventually(
+        async () => {
+          const running = await activeJobs();
+          return running.length > 0 && running;
+        },
+        30_000,
+        'jobs in flight',
+      );
+      deadLocks = await Promise.all(orphans.map(lockOf));
+      await worker.kill('SIGKILL');
+      killedAt = Date.now();
+      kills += 1;
+      worker = await scenario.start('worker', consumers);
+      readyAt = Date.now();
+    }
+    // The jobs the last victim held: taken over once their locks lapse, then finished.
+    await eventually(
+      async () => (await Promise.all(orphans.map((job, i) => takenOver(job, deadLocks[i]!)))).every(Boolean),
+      60_000,
+      'orphaned jobs to be taken over',
+    );
+    const takeover = Date.now() - readyAt;
+    await eventually(async () => (await Promise.all(orphans.map(finished))).every(Boolean), 60_000, 'orphaned jobs to finish');
+    const lastKill = killedAt;
+    await load.stop();
+
+    const outcome = await settle(scenario, load);
+    report({
+      scenario: '3 Consumer worker SIGKILLed mid-job, again as soon as its replacement runs jobs',
+      ...outcome,
+      recovery: seconds(Date.now() - lastKill),
+      notes: `${kills} kills, each with jobs running; the last victim's ${orphans.length} running jobs were taken over ${seconds(takeover)} after its replacement was up (${seconds(readyAt - killedAt)} after the kill; lock 2 s, stalled check every 2 s)`,
+    });
+    expect(takeover, 'taken over within the lock window plus a stalled-check interval and slack').to.be.below(
+      2_000 + 2_000 + 6_000,
+    );
+    expect(outcome.lost).to.equal(0);
+    expect(outcome.duplicatedReadModels).to.equal(0);
+    expect(outcome.duplicatedPayments).to.equal(0);
+  });
+});

@@ -1,0 +1,398 @@
+/**
+ * The fault suite's stage: a private PostgreSQL and a private Redis (AOF on) per run, a database
+ * and queue prefix per scenario, the compiled service started as real processes (`npm run build`
+ * first), a steady command load over HTTP, and the checks every scenario reports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
+import { loadConfig } from '../../src/platform/config.js';
+import { ensureDatabaseExists, withDatabase } from '../../src/platform/db/database-admin.js';
+import { connectOrm, migrateUp } from '../../src/platform/db/orm.js';
+import { signDevToken } from '../../src/platform/dev-tokens.js';
+import { eventually } from '../support/http.js';
+import { freePort, PrivatePostgres, PrivateRedis } from '../support/private-servers.js';
+
+/** `CHAOS_LONG=1` runs the durations the issue names (a minute of kills, more rounds). */
+export const LONG = process.env.CHAOS_LONG === '1';
+
+export interface Stage {
+  postgres: PrivatePostgres;
+  redis: PrivateRedis;
+  destroy(): Promise<void>;
+}
+
+let stage: Promise<Stage> | undefined;
+
+/** One private PostgreSQL and Redis for the whole run (scenarios take turns breaking them). */
+export function chaosStage(): Promise<Stage> {
+  stage ??= (async () => {
+    const [postgres, redis] = await Promise.all([PrivatePostgres.start(), PrivateRedis.start()]);
+    return {
+      postgres,
+      redis,
+      async destroy() {
+        await Promise.all([postgres.destroy(), redis.destroy()]);
+      },
+    };
+  })();
+  return stage;
+}
+
+export async function destroyStage(): Promise<void> {
+  if (stage) await (await stage).destroy();
+}
+
+/** A scenario's own database (migrated, one product) and queue prefix, and the env for its processes. */
+export interface Scenario {
+  name: string;
+  env: Record<string, string>;
+  db: pg.Pool;
+  productId: string;
+  /** The scenario's first API process (started with it). */
+  api: ServiceProcess;
+  customerToken: string;
+  operatorToken: string;
+  processes: ServiceProcess[];
+  /** Starts the API or a worker process of this scenario (tracked, killed at the end). */
+  start(kind: 'api' | 'worker', extra?: Record<string, string>): Promise<ServiceProcess>;
+  close(): Promise<void>;
+}
+
+export async function openScenario(name: string, env: Record<string, string> = {}): Promise<Scenario> {
+  const { postgres, redis } = await chaosStage();
+  const database = `chaos_${name.replace(/\W/g, '_')}_${Date.now().toString(36)}`;
+  const scenarioEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATABASE_URL: withDatabase(postgres.url(), database),
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: `{chaos-${database}}`,
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_POINTS: '1000000',
+    RELAY_POLL_INTERVAL: '200ms',
+    JOB_LOCK_DURATION: '2s',
+    PAYMENT_LATENCY: '20ms',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    WORKER_CONCURRENCY: '10',
+    ...env,
+  };
+  await ensureDatabaseExists(scenarioEnv.DATABASE_URL!);
+  const config = loadConfig(scenarioEnv);
+  const db = new pg.Pool({ connectionString: scenarioEnv.DATABASE_URL, max: 4 });
+  db.on('error', () => undefined); // PostgreSQL is stopped on purpose in some scenarios
+  await migrate(scenarioEnv);
+  const admin = signDevToken(config, { sub: 'admin', tenant: 'acme', roles: ['admin'] });
+  const processes: ServiceProcess[] = [];
+  const scenario: Scenario = {
+    name,
+    env: scenarioEnv,
+    db,
+    productId: '',
+    api: undefined as unknown as ServiceProcess,
+    customerToken: signDevToken(config, {
+      sub: 'ada',
+      tenant: 'acme',
+      roles: ['customer'],
+      name: 'Ada',
+      email: 'ada@example.com',
+    }),
+    operatorToken: signDevToken(config, { sub: 'op', tenant: 'acme', roles: ['operator'] }),
+    processes,
+    async start(kind, extra = {}) {
+      const started = await ServiceProcess.start(kind, { ...scenarioEnv, ...extra });
+      processes.push(started);
+      return started;
+    },
+    async close() {
+      await Promise.all(processes.map((process) => process.kill('SIGKILL')));
+      await db.end();
+    },
+  };
+  scenario.api = await scenario.start('api');
+  const created = await post(scenario.api.url, '/v1/products', admin, {
+    sku: 'CHAOS-1',
+    name: 'Chaos',
+    priceCents: 100,
+    currency: 'EUR',
+  });
+  if (created.status !== 202) throw new Error(`could not create the product: ${created.status} ${JSON.stringify(created.body)}`);
+  scenario.productId = created.body.productId;
+  return scenario;
+}
+
+async function migrate(env: Record<string, string>): Promise<void> {
+  const orm = await connectOrm({ databaseUrl: env.DATABASE_URL!, poolMax: 1, entities: [] });
+  try {
+    await migrateUp(orm);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/** A compiled API or worker process that says when it is ready; its stdout is kept for diagnosis. */
+export class ServiceProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(
+    readonly kind: 'api' | 'worker',
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    this.exited = once(child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.lines.push(line);
+      if (this.lines.length > 2_000) this.lines.splice(0, 1_000);
+    });
+    child.stderr!.on('data', (chunk) => this.lines.push(String(chunk)));
+  }
+
+  /** Spawns the process; resolves once it logged it is ready (or rejects with its output). */
+  static async start(kind: 'api' | 'worker', env: Record<string, string>): Promise<ServiceProcess> {
+    const process_ = ServiceProcess.spawn(kind, env, await freePort());
+    await process_.ready();
+    return process_;
+  }
+
+  static spawn(kind: 'api' | 'worker', env: Record<string, string>, port: number): ServiceProcess {
+    const entry = kind === 'api' ? 'dist/src/api/server.js' : 'dist/src/workers/main.js';
+    const portKey = kind === 'api' ? 'PORT' : 'WORKER_HTTP_PORT';
+    const child = spawn(process.execPath, [entry], {
+      env: { ...process.env, ...env, [portKey]: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServiceProcess(kind, child, port);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async ready(timeoutMs = 60_000): Promise<void> {
+    const marker = this.kind === 'api' ? '"API ready"' : '"worker ready"';
+    const ready = eventually(async () => this.lines.some((line) => line.includes(marker)), timeoutMs, `${this.kind} ready`);
+    const died = this.exited.then(({ code, signal }) => {
+      throw new Error(`${this.kind} exited (${code ?? signal}) before it was ready:\n${this.output()}`);
+    });
+    await Promise.race([ready, died]);
+  }
+
+  /** Whether a log line with `message` (JSON logs) has been written. */
+  logged(message: string): boolean {
+    return this.lines.some((line) => line.includes(`"message":"${message}"`));
+  }
+
+  output(): string {
+    return this.lines.slice(-40).join('\n');
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (!this.alive) return;
+    this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: any;
+}
+
+/** One HTTP call that never throws: a refused connection or a timeout is status 0. */
+export async function post(base: string, path: string, token: string, body: unknown, headers: Record<string, string> = {}) {
+  return call(base, path, token, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+export async function call(base: string, path: string, token: string | undefined, init: RequestInit = {}): Promise<HttpAnswer> {
+  try {
+    const response = await fetch(`${base}${path}`, {
+      ...init,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string>) },
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      body: text && /json/.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) : text,
+    };
+  } catch {
+    return { status: 0, body: null };
+  }
+}
+
+export interface LoadOptions {
+  /** Where to send each command (a balancer may pick among several APIs). */
+  target: () => string | undefined;
+  /** Concurrent clients. */
+  clients?: number;
+  /** Pause between a client's commands. */
+  pauseMs?: number;
+  /** Retry a command that got no answer or a 5xx with the same Idempotency-Key (until accepted). */
+  retry?: boolean;
+}
+
+export interface Sent {
+  key: string;
+  orderId?: string;
+  commandId?: string;
+  /** Every HTTP status this command got, in order (0: no answer). */
+  statuses: number[];
+}
+
+/** A steady stream of `POST /v1/orders`, each with its own Idempotency-Key. */
+export class CommandLoad {
+  readonly sent: Sent[] = [];
+  /** Requests on the wire right now. */
+  inFlight = 0;
+  private running = true;
+  private readonly clients: Promise<void>[];
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: LoadOptions,
+  ) {
+    this.clients = Array.from({ length: options.clients ?? 3 }, () => this.client());
+  }
+
+  get accepted(): Sent[] {
+    return this.sent.filter((command) => command.orderId);
+  }
+
+  /** Commands accepted since `since` (an index into `sent`). */
+  acceptedSince(since: number): number {
+    return this.sent.slice(since).filter((command) => command.orderId).length;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.clients);
+  }
+
+  private async client(): Promise<void> {
+    while (this.running) {
+      const command: Sent = { key: randomUUID(), statuses: [] };
+      this.sent.push(command);
+      await this.send(command);
+      await delay(this.options.pauseMs ?? 100);
+    }
+  }
+
+  private async send(command: Sent): Promise<void> {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const target = this.options.target();
+      this.inFlight += 1;
+      const answer = target
+        ? await post(
+            target,
+            '/v1/orders',
+            this.scenario.customerToken,
+            { lines: [{ productId: this.scenario.productId, quantity: 1 }] },
+            {
+              'idempotency-key': command.key,
+            },
+          )
+        : { status: 0, body: null };
+      this.inFlight -= 1;
+      command.statuses.push(answer.status);
+      if (answer.status === 202) {
+        command.orderId = answer.body.orderId;
+        command.commandId = answer.body.commandId;
+        return;
+      }
+      const retryable = answer.status === 0 || answer.status >= 500 || answer.status === 409;
+      if (!this.options.retry || !retryable || Date.now() > deadline) return;
+      await delay(200);
+    }
+  }
+}
+
+/** What every scenario reports. */
+export interface Outcome {
+  sent: number;
+  accepted: number;
+  lost: number;
+  duplicatedReadModels: number;
+  duplicatedPayments: number;
+}
+
+/**
+ * Waits until every accepted order is projected and paid (the whole pipeline ran), then counts:
+ * lost = accepted but missing from the write side or the read model (or never paid);
+ * duplicated = read-model counts above the number of orders, inbox rows twice, or an order paid twice.
+ */
+export async function settle(
+  scenario: Scenario,
+  load: CommandLoad,
+  timeoutMs = 120_000,
+): Promise<Outcome & { settledMs: number }> {
+  const accepted = load.accepted.map((command) => command.orderId!);
+  const started = Date.now();
+  await eventually(
+    async () => {
+      const { rows } = await scenario.db.query<{ n: number }>(
+        "select count(*)::int as n from order_view where id = any($1::uuid[]) and status = 'paid'",
+        [accepted],
+      );
+      return rows[0]!.n === accepted.length;
+    },
+    timeoutMs,
+    `all ${accepted.length} accepted orders projected and paid`,
+  ).catch(() => undefined); // what is missing is counted below as lost
+  const settledMs = Date.now() - started;
+  const { rows } = await scenario.db.query(
+    `select
+       (select count(*)::int from orders where id = any($1::uuid[])) as durable,
+       (select count(*)::int from order_view where id = any($1::uuid[]) and status = 'paid') as projected,
+       (select count(*)::int from orders) as orders,
+       (select coalesce(sum(orders_count), 0)::int from customer_summary) as summarized,
+       (select coalesce(sum(orders_count), 0)::int from daily_sales) as sold,
+       (select count(*)::int from orders where status = 'paid') as paid,
+       (select count(*)::int - count(distinct (consumer, event_id))::int from processed_events) as inbox_repeats,
+       (select count(*)::int from outbox_events where type = 'OrderPaid') as paid_events`,
+    [accepted],
+  );
+  const state = rows[0]!;
+  return {
+    sent: load.sent.length,
+    accepted: accepted.length,
+    lost: accepted.length - Math.min(state.durable, state.projected),
+    duplicatedReadModels:
+      Math.max(0, state.summarized - state.orders) + Math.max(0, state.sold - state.paid) + state.inbox_repeats,
+    duplicatedPayments: Math.max(0, state.paid_events - state.paid),
+    settledMs,
+  };
+}
+
+/** Queue depth of a state, read straight from Redis (BullMQ's key layout). */
+export async function activeJobs(scenario: Scenario, queue: string): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(scenario.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    return await redis.llen(`${scenario.env.QUEUE_PREFIX}:${queue}:active`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
