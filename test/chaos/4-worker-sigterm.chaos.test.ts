@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { eventually } from '../support/http.js';
-import { CommandLoad, openScenario, seconds, settle, type Scenario } from './harness.js';
+import { CommandLoad, openScenario, seconds, settle, type Scenario, expectNothingLostOrDoubled } from './harness.js';
 import { report } from './report.js';
 
 describe('Chaos 4: a worker gets SIGTERM with jobs in flight', function () {
@@ -58,8 +58,6 @@ describe('Chaos 4: a worker gets SIGTERM with jobs in flight', function () {
     expect(code).to.equal(0);
     expect(exitedAfter).to.be.below(5_000 + 1_000);
     expect(states, 'no job left locked by a dead process').to.not.include('held');
-    expect(outcome.lost).to.equal(0);
-    expect(outcome.duplicatedReadModels).to.equal(0);
-    expect(outcome.duplicatedPayments).to.equal(0);
+    expectNothingLostOrDoubled(outcome);
   });
 });

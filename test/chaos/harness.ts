@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
+import { expect } from 'chai';
 import pg from 'pg';
 import { loadConfig } from '../../src/platform/config.js';
 import { ensureDatabaseExists, withDatabase } from '../../src/platform/db/database-admin.js';
@@ -383,16 +384,11 @@ export async function settle(
   };
 }
 
-/** Queue depth of a state, read straight from Redis (BullMQ's key layout). */
-export async function activeJobs(scenario: Scenario, queue: string): Promise<number> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(scenario.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    return await redis.llen(`${scenario.env.QUEUE_PREFIX}:${queue}:active`);
-  } finally {
-    redis.disconnect();
-  }
+/** The guarantee every scenario checks: nothing accepted is lost, nothing is applied twice. */
+export function expectNothingLostOrDoubled(outcome: Outcome): void {
+  expect(outcome.lost, 'accepted commands lost').to.equal(0);
+  expect(outcome.duplicatedReadModels, 'read-model effects applied twice').to.equal(0);
+  expect(outcome.duplicatedPayments, 'payments applied twice').to.equal(0);
 }
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
