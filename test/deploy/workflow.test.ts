@@ -15,6 +15,7 @@ const CONTRACT = [
   'npm run test:local',
   'npm run test:fuzz',
   'npm run test:images',
+  'npm run test:chaos',
 ];
 
 /** npm invocations of a shell script, in order (`npm t` and `npm run test` read as `npm test`). */
