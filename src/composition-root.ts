@@ -7,6 +7,8 @@ import { IdempotencyStore } from './commands/shared/idempotency.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import type { Config } from './platform/config.js';
 import { connectOrm, type Orm } from './platform/db/orm.js';
+import { ConnectionWarnings } from './platform/connection-warnings.js';
+import { unreachableMessage } from './platform/dependencies.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { Observer } from './platform/observe.js';
@@ -45,6 +47,8 @@ export interface Services {
   queries: Queries;
   projections: Projections;
   projector: Projector;
+  /** Repeated connection trouble, one line per dependency per CONNECTION_WARNING_INTERVAL. */
+  connectionWarnings: ConnectionWarnings;
   /** A fail-fast Redis client for caches and rate limits (never needed by the write path). */
   redis: Redis;
   paymentGateway: PaymentGateway;
@@ -84,7 +88,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     QUEUE_NAMES.map((name) => [name, openQueue<DeadLetter>(deadLetterQueueOf(name), queueSettings)]),
   );
   const redis = new Redis(producerConnection(config.REDIS_URL));
-  redis.on('error', (error) => logger.debug('redis connection problem', { error: error.message }));
+  const connectionWarnings = new ConnectionWarnings(logger, config.CONNECTION_WARNING_INTERVAL);
+  redis.on('error', (error) => connectionWarnings.warn('Redis', unreachableMessage('Redis', config.REDIS_URL, error)));
   const secrets = new SecretBox(config.secretKeys);
   const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION, secrets);
   const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' }, logger);
@@ -110,6 +115,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       secrets,
     }),
     ...readSide,
+    connectionWarnings,
     redis,
     commandFailures: new CommandFailures(orm),
     metrics,

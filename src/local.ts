@@ -9,16 +9,16 @@ import { demoBanner, seedDemo } from './demo-seed.js';
 import { loadConfigOrExit } from './platform/config.js';
 import { ensureDatabaseExists } from './platform/db/database-admin.js';
 import { migrateUp } from './platform/db/orm.js';
-import { checkEvictionPolicy } from './platform/redis.js';
 import { exitOnSignals } from './platform/shutdown.js';
+import { awaitDependenciesOrExit } from './platform/startup.js';
 import { startWorkers } from './workers/worker-process.js';
 
 const { values } = parseArgs({ options: { seed: { type: 'boolean', default: false } } });
 const config = loadConfigOrExit();
+await awaitDependenciesOrExit(config, { wait: true, postgres: true, redis: { required: true, checkPolicy: true } });
 await ensureDatabaseExists(config.DATABASE_URL);
 const services = await compose(config, { processName: 'local' });
 await migrateUp(services.orm);
-await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
 
 const workers = startWorkers(services, ['all']);
 const api = await startApiServer(services, config.PORT);

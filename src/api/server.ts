@@ -1,13 +1,14 @@
 /** API process entry: `node --import ./dist/src/platform/telemetry/register.js dist/src/api/server.js`. */
 import { compose } from '../composition-root.js';
 import { loadConfigOrExit } from '../platform/config.js';
-import { checkEvictionPolicy } from '../platform/redis.js';
 import { exitOnSignals } from '../platform/shutdown.js';
+import { awaitDependenciesOrExit } from '../platform/startup.js';
 import { startApiServer } from './api-server.js';
 
 const config = loadConfigOrExit();
+// The write path needs only PostgreSQL; Redis must answer at boot only to check its eviction policy.
+await awaitDependenciesOrExit(config, { wait: true, postgres: true, redis: { required: false, checkPolicy: true } });
 const services = await compose(config, { processName: 'api' });
-await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
 const api = await startApiServer(services, config.PORT);
 exitOnSignals(
   async () => {

@@ -10,6 +10,7 @@ import cliProgress from 'cli-progress';
 import { compose, type Services } from '../composition-root.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
+import { awaitDependenciesOrExit } from '../platform/startup.js';
 import { isQueueName, QUEUE_NAMES } from '../workers/queues.js';
 
 const { positionals } = parseArgs({ allowPositionals: true });
@@ -17,10 +18,9 @@ const [command, target] = positionals;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 const config = loadConfigOrExit();
-const services = await compose(config, {
-  processName: 'ops',
-  logger: createLogger({ level: 'warn', format: config.logFormat, service: 'ops' }),
-});
+const logger = createLogger({ level: 'warn', format: config.logFormat, service: 'ops' });
+await awaitDependenciesOrExit(config, { wait: false, postgres: true, redis: { required: true, checkPolicy: false } }, logger);
+const services = await compose(config, { processName: 'ops', logger });
 try {
   await run(services);
 } catch (error) {

@@ -63,6 +63,12 @@ const schema = z
       .enum(['refuse', 'warn'])
       .default('refuse')
       .describe('`refuse` stops the process when Redis may evict keys; `warn` only logs'),
+    DEPENDENCY_WAIT: durationMs
+      .default(parseDuration('60s'))
+      .describe('How long a starting API, worker or `npm run dev` waits for PostgreSQL and Redis before exiting 1'),
+    CONNECTION_WARNING_INTERVAL: durationMs
+      .default(parseDuration('30s'))
+      .describe('Repeated connection warnings: at most one line per dependency per this interval'),
 
     JWT_ISSUER: z.string().min(1).default('cqrs-service-template-dev').describe('Required `iss` claim of access tokens'),
     JWT_AUDIENCE: z.string().min(1).default('cqrs-service-template').describe('Required `aud` claim of access tokens'),
@@ -206,6 +212,12 @@ const schema = z
       .describe('Upper bound for draining in-flight requests and jobs before the process exits'),
 
     DEMO_SEED: bool.default(false).describe('Seed demo products and customers at start (local all-in-one)'),
+    DEPENDENCY_WAIT: durationMs
+      .default(parseDuration('60s'))
+      .describe('How long a starting API, worker or `npm run dev` waits for PostgreSQL and Redis before exiting 1'),
+    CONNECTION_WARNING_INTERVAL: durationMs
+      .default(parseDuration('30s'))
+      .describe('Repeated connection warnings: at most one line per dependency per this interval'),
   })
   .superRefine((env, ctx) => {
     const keySources = [env.JWT_JWKS_URI, env.JWT_PUBLIC_KEY, env.JWT_SECRET].filter(Boolean);

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { DependencyError } from './dependencies.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -32,26 +33,69 @@ function fromUrl(url: string): RedisOptions {
   };
 }
 
+export interface RedisFacts {
+  version: string;
+  /** Undefined where CONFIG GET is forbidden (some managed Redis services). */
+  maxmemoryPolicy: string | undefined;
+}
+
 /**
- * BullMQ loses jobs if Redis evicts keys, so anything but `noeviction` is refused (or, when
- * configured, logged loudly). Managed Redis that forbids CONFIG GET is reported, not refused.
+ * One connection attempt, no retries: the server's version and eviction policy, or a
+ * DependencyError naming the URL. The error listener keeps ioredis from printing
+ * "[ioredis] Unhandled error event" (the failure reaches the caller through `connect()`).
  */
-export async function checkEvictionPolicy(url: string, mode: 'refuse' | 'warn', logger: Logger): Promise<void> {
-  const client = new Redis({ ...producerConnection(url), lazyConnect: true });
+export async function probeRedis(url: string, timeoutMs = 2_000): Promise<RedisFacts> {
+  const client = new Redis({
+    ...fromUrl(url),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  let lastError: unknown;
+  client.on('error', (error) => (lastError = error));
   try {
     await client.connect();
-    const reply = (await client.config('GET', 'maxmemory-policy')) as string[] | Record<string, string>;
-    const policy = Array.isArray(reply) ? reply[1] : reply['maxmemory-policy'];
-    if (policy === 'noeviction') return;
-    const message = `Redis maxmemory-policy is "${policy}"; BullMQ needs "noeviction" or jobs can be lost`;
-    if (mode === 'refuse') throw new Error(message);
-    logger.warn(message);
+    const info = await client.info('server');
+    const reply = (await client.config('GET', 'maxmemory-policy').catch(() => undefined)) as
+      string[] | Record<string, string> | undefined;
+    return {
+      version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+      maxmemoryPolicy: Array.isArray(reply) ? reply[1] : reply?.['maxmemory-policy'],
+    };
   } catch (error) {
-    if (error instanceof Error && error.message.startsWith('Redis maxmemory-policy')) throw error;
-    logger.warn('could not read Redis maxmemory-policy', { error: String(error) });
+    // connect() only says "Connection is closed."; the error event said why.
+    throw new DependencyError('Redis', url, lastError ?? error);
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * BullMQ loses jobs if Redis evicts keys, so anything but `noeviction` is refused (or, when
+ * configured, logged loudly). Managed Redis that forbids CONFIG GET is reported, not refused.
+ * A Redis that cannot be reached is refused in `refuse` mode: the check is never skipped
+ * (processes that may wait for Redis do so first, in `awaitDependencies`).
+ */
+export async function checkEvictionPolicy(url: string, mode: 'refuse' | 'warn', logger: Logger): Promise<void> {
+  const facts = await probeRedis(url).catch((error: unknown) => {
+    if (mode === 'refuse') throw error;
+    logger.warn(error instanceof Error ? error.message : String(error));
+  });
+  if (facts) judgeEvictionPolicy(facts.maxmemoryPolicy, mode, logger);
+}
+
+export function judgeEvictionPolicy(policy: string | undefined, mode: 'refuse' | 'warn', logger: Logger): void {
+  if (policy === 'noeviction') return;
+  if (policy === undefined) return void logger.warn('could not read Redis maxmemory-policy (CONFIG GET refused)');
+  const message = `Redis maxmemory-policy is "${policy}"; BullMQ needs "noeviction" or jobs can be lost`;
+  if (mode === 'refuse') throw new EvictionPolicyError(message);
+  logger.warn(message);
+}
+
+export class EvictionPolicyError extends Error {
+  override name = 'EvictionPolicyError';
 }
 
 /** Whether Redis answers now. With a fail-fast client a down Redis answers "no" at once. */

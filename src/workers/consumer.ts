@@ -1,4 +1,6 @@
 import { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
+import type { ConnectionWarnings } from '../platform/connection-warnings.js';
+import { isUnreachable, unreachableMessage } from '../platform/dependencies.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { Observer } from '../platform/observe.js';
@@ -13,6 +15,7 @@ export interface ConsumerSettings extends QueueSettings {
   lockDurationMs: number;
   metrics: Metrics;
   observer: Observer;
+  connectionWarnings: ConnectionWarnings;
   /** Called once a job is dead-lettered (for example to mark its command failed). */
   onDeadLetter?: (job: Job, error: Error) => Promise<void>;
 }
@@ -86,8 +89,12 @@ export function startConsumer(
       stalledInterval: settings.lockDurationMs,
     },
   );
-  // BullMQ reports connection trouble here; without a listener Node would crash the worker.
-  worker.on('error', (error) => logger.warn('worker connection problem', { queue, error: error.message }));
+  // BullMQ reports connection trouble here (without a listener Node would crash the worker), once
+  // per reconnect attempt of every queue: those lines are rate-limited per dependency.
+  worker.on('error', (error) => {
+    if (isUnreachable(error)) settings.connectionWarnings.warn('Redis', unreachableMessage('Redis', settings.redisUrl, error));
+    else logger.warn('worker connection problem', { queue, error: error.message });
+  });
   return worker;
 }
 

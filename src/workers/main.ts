@@ -6,15 +6,16 @@ import { parseArgs } from 'node:util';
 import { compose } from '../composition-root.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { startHealthServer } from '../platform/health-server.js';
-import { checkEvictionPolicy, redisAnswers } from '../platform/redis.js';
+import { redisAnswers } from '../platform/redis.js';
 import { exitOnSignals } from '../platform/shutdown.js';
+import { awaitDependenciesOrExit } from '../platform/startup.js';
 import { resolveRoles, startWorkers } from './worker-process.js';
 
 const { values } = parseArgs({ options: { role: { type: 'string' } } });
 const config = loadConfigOrExit(values.role ? { ...process.env, WORKER_ROLES: values.role } : process.env);
 resolveRoles(config.WORKER_ROLES); // an unknown role stops the process before it connects anywhere
+await awaitDependenciesOrExit(config, { wait: true, postgres: true, redis: { required: true, checkPolicy: true } });
 const services = await compose(config, { processName: `worker:${config.WORKER_ROLES.join('+')}` });
-await checkEvictionPolicy(config.REDIS_URL, config.REDIS_EVICTION_POLICY_CHECK, services.logger);
 
 const workers = startWorkers(services, config.WORKER_ROLES);
 let draining = false;

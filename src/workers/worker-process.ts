@@ -32,6 +32,7 @@ export function startWorkers(services: Services, requested: readonly string[]): 
     lockDurationMs: config.JOB_LOCK_DURATION,
     metrics: services.metrics,
     observer: services.observer,
+    connectionWarnings: services.connectionWarnings,
   };
 
   const relay = roles.includes('relay')
