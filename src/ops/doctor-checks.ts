@@ -139,6 +139,21 @@ function chromium(path: string): CheckResult {
   };
 }
 
+/** One line per check, what to do after an arrow, then the verdict. */
+export function renderReport(report: DoctorReport): string {
+  const width = Math.max(...report.checks.map((check) => check.name.length));
+  const lines = report.checks.map((check) => line(check, width));
+  const verdict = report.ok
+    ? 'The service can run: `npm run dev` (API and workers) or `npm run quickstart`.'
+    : 'The service cannot run yet: fix the FAIL lines above, then run `npm run doctor` again.';
+  return `${lines.join('\n')}\n${verdict}\n`;
+}
+
+function line(check: CheckResult, width: number): string {
+  const fix = check.fix ? ` -> ${check.fix}` : '';
+  return `${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}${fix}`;
+}
+
 function compareVersions(a: string, b: string): number {
   const [x, y] = [a, b].map((version) => version.split('.').map(Number));
   for (let i = 0; i < 3; i += 1) {

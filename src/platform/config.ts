@@ -218,6 +218,21 @@ const schema = z
     CONNECTION_WARNING_INTERVAL: durationMs
       .default(parseDuration('30s'))
       .describe('Repeated connection warnings: at most one line per dependency per this interval'),
+    PRIVATE_SERVERS_DIR: z
+      .string()
+      .min(1)
+      .default('.local')
+      .describe('Data folder of the private PostgreSQL/Redis that `npm run quickstart` starts when none runs (git-ignored)'),
+    SERVER_BIN_PATH: z
+      .string()
+      .optional()
+      .describe("Where quickstart looks for initdb/postgres and redis-server (default: PATH, then Debian's and Homebrew's folders)"),
+    PATH: z.string().default('').describe("The shell's search path (read only for SERVER_BIN_PATH's default)"),
+    CHROMIUM_PATH: z
+      .string()
+      .min(1)
+      .default('/usr/bin/chromium')
+      .describe("Debian's chromium for the operator dashboard's browser test (optional; `npm run doctor` looks for it)"),
   })
   .superRefine((env, ctx) => {
     const keySources = [env.JWT_JWKS_URI, env.JWT_PUBLIC_KEY, env.JWT_SECRET].filter(Boolean);

@@ -21,13 +21,16 @@ export interface EntryProcess {
   /** Resolves with the exit code once the process has ended. */
   exited(): Promise<number | null>;
   stop(): Promise<void>;
+  /** Sends `signal` to the process and its children, as a terminal's Ctrl-C does (needs `group`). */
+  signalGroup(signal: NodeJS.Signals): void;
 }
 
 /** Runs an entry point as a real process (tsx, Node 24), the way a person starts it. */
-export function runEntry(entry: string, args: string[], env: Record<string, string>): EntryProcess {
+export function runEntry(entry: string, args: string[], env: Record<string, string>, { group = false } = {}): EntryProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
@@ -46,14 +49,14 @@ export function runEntry(entry: string, args: string[], env: Record<string, stri
       const seen = lines.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no line matched ${pattern} in ${timeoutMs} ms:\n${lines.join('\n')}`)),
-          timeoutMs,
-        );
+        const fail = (why: string) => reject(new Error(`no line matched ${pattern} ${why}:\n${lines.join('\n')}`));
+        const timer = setTimeout(() => fail(`in ${timeoutMs} ms`), timeoutMs);
+        void exit.then((code) => (clearTimeout(timer), fail(`before the process exited (${code})`)));
         waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
       });
     },
     exited: () => exit,
+    signalGroup: (signal) => process.kill(-child.pid!, signal),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exit;
