@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { renderReport, runDoctor } from '../src/ops/doctor-checks.js';
-import { loadConfigOrExit, type Config } from '../src/platform/config.js';
+import { loadConfigOrExit } from '../src/platform/config.js';
 import { probePostgres } from '../src/platform/db/database-admin.js';
 import { COMPOSE_WAY_OUT, DependencyError, redactUrl, type Dependency } from '../src/platform/dependencies.js';
 import { probeRedis } from '../src/platform/redis.js';
