@@ -82,7 +82,7 @@ describe('First run: every entry point answers an unreachable dependency with on
     const api = runEntry('src/api/server.ts', [], { ...env, REDIS_URL: `redis://${nowhere}`, DEPENDENCY_WAIT: '1s' });
 
     expect(await api.exited()).to.equal(1);
-    expect(api.lines.join('\n')).to.include(`Redis is not reachable at redis://${nowhere}`);
+    expect(api.lines.join('\n')).to.include(`Redis is not reachable at redis://${nowhere}`).and.include('Waiting up to 1 s');
     expect(api.lines.some((line) => line.includes('API ready'))).to.equal(false);
     expectNoStackTrace(api);
   });
