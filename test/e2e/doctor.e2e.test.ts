@@ -6,7 +6,8 @@ import { runDoctor, type DoctorReport } from '../../src/ops/doctor-checks.js';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { connectOrm, migrateUp } from '../../src/platform/db/orm.js';
 import { withDatabase } from '../../src/platform/db/database-admin.js';
-import { freePort, runEntry } from '../support/entry-process.js';
+import { runEntry } from '../support/entry-process.js';
+import { freePort } from '../support/ports.js';
 import { startRedis, stopRedis } from '../support/redis-server.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
 

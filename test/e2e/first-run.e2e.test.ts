@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { connectOrm, migrateUp } from '../../src/platform/db/orm.js';
-import { freePort, runEntry, type EntryProcess } from '../support/entry-process.js';
+import { runEntry, type EntryProcess } from '../support/entry-process.js';
+import { freePort } from '../support/ports.js';
 import { startRedis, stopRedis } from '../support/redis-server.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
 
