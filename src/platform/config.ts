@@ -212,12 +212,6 @@ const schema = z
       .describe('Upper bound for draining in-flight requests and jobs before the process exits'),
 
     DEMO_SEED: bool.default(false).describe('Seed demo products and customers at start (local all-in-one)'),
-    DEPENDENCY_WAIT: durationMs
-      .default(parseDuration('60s'))
-      .describe('How long a starting API, worker or `npm run dev` waits for PostgreSQL and Redis before exiting 1'),
-    CONNECTION_WARNING_INTERVAL: durationMs
-      .default(parseDuration('30s'))
-      .describe('Repeated connection warnings: at most one line per dependency per this interval'),
     PRIVATE_SERVERS_DIR: z
       .string()
       .min(1)
@@ -226,7 +220,9 @@ const schema = z
     SERVER_BIN_PATH: z
       .string()
       .optional()
-      .describe("Where quickstart looks for initdb/postgres and redis-server (default: PATH, then Debian's and Homebrew's folders)"),
+      .describe(
+        "Where quickstart looks for initdb/postgres and redis-server (default: PATH, then Debian's and Homebrew's folders)",
+      ),
     PATH: z.string().default('').describe("The shell's search path (read only for SERVER_BIN_PATH's default)"),
     CHROMIUM_PATH: z
       .string()
