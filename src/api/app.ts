@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import type { Services } from '../composition-root.js';
 import { authenticate, createTokenVerifier } from './authentication.js';
+import { conditionalGet } from './conditional-get.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { rejectUnreadableRequest, rejectUnstorableBody } from './input-hygiene.js';
@@ -23,7 +24,8 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
   const { config, logger, redis } = services;
   const app = express();
   app.locals.services = services;
-  app.set('etag', 'strong');
+  // ETags are conditionalGet's (RFC 9110 semantics, GET answers only), not Express's.
+  app.set('etag', false);
   // How many proxies in front of the API may name the client (X-Forwarded-For): see docs/security.md.
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
   app.disable('x-powered-by');
@@ -67,6 +69,7 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
     ),
     express.json({ limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
     rejectUnstorableBody,
+    conditionalGet,
   );
   const v1 = express.Router();
   RegisterRoutes(v1);

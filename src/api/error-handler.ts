@@ -1,7 +1,7 @@
 import { ValidateError } from '@tsoa/runtime';
 import type { NextFunction, Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
-import { AppError, type ErrorKind } from '../platform/errors.js';
+import { AppError, type ErrorKind, type ProblemExtensions } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 
 /** The only place in the service that chooses an HTTP status for an error. */
@@ -34,13 +34,19 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export interface Problem {
+/** RFC 9457 problem details, as every error is answered (`application/problem+json`). */
+export interface Problem extends ProblemExtensions {
+  /**
+   * Stable per error: `/problems/<code>` (see docs/errors.md).
+   * @example "/problems/order.not-found"
+   */
   type: string;
   title: string;
+  /** @isInt */
   status: number;
   detail?: string;
+  /** The path of the request that failed. */
   instance?: string;
-  [extension: string]: unknown;
 }
 
 /** Stable, documented problem types: `/problems/<code>` (see docs/errors.md). */

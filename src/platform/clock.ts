@@ -4,3 +4,10 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * An instant as the API shows it: ISO 8601 in UTC.
+ * @format date-time
+ * @example "2026-11-26T10:15:30.000Z"
+ */
+export type Timestamp = string;

@@ -14,12 +14,34 @@ export type ErrorKind =
   | 'too_many_requests'
   | 'unavailable';
 
+/**
+ * Every extension member a problem may carry, typed: the OpenAPI document describes exactly these
+ * (the `Problem` schema), so a new one is declared here or it does not compile.
+ */
+export interface ProblemExtensions {
+  /** `request.invalid`: one entry per field that failed validation. */
+  errors?: FieldProblem[];
+  /** `<resource>.not-found`: what was looked for. */
+  resource?: string;
+  id?: string;
+  /** `order.product-unavailable`: the products that cannot be ordered. */
+  productIds?: string[];
+  /** `order.invalid-transition`: the order and the status it is in. */
+  orderId?: string;
+  orderStatus?: string;
+  /** `product.duplicate-sku`. */
+  sku?: string;
+  /** `webhook.target-refused` and `webhook.target-unresolvable`: the target, and why it is refused. */
+  url?: string;
+  reason?: string;
+}
+
 export class AppError extends Error {
   constructor(
     readonly kind: ErrorKind,
     readonly code: string,
     readonly detail: string,
-    readonly extensions: Record<string, unknown> = {},
+    readonly extensions: ProblemExtensions = {},
   ) {
     super(detail);
     this.name = new.target.name;

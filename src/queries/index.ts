@@ -7,6 +7,7 @@ import { GetDailySalesQuery } from './daily-sales/get-daily-sales.query.js';
 import { GetOrderQuery } from './order-view/get-order.query.js';
 import { ListOrdersQuery } from './order-view/list-orders.query.js';
 import { OrderViewSchema } from './order-view/order-view.entity.js';
+import { GetProductQuery } from './product-catalog/get-product.query.js';
 import { ListProductsQuery } from './product-catalog/list-products.query.js';
 import { ProductCatalogCache } from './product-catalog/product-catalog.cache.js';
 import { ProductCatalogViewSchema } from './product-catalog/product-catalog.entity.js';
@@ -14,6 +15,7 @@ import { createProjections, type Projections } from './projections.js';
 import type { Projection } from './shared/projection.js';
 import { Projector } from './shared/projector.js';
 import { Reader } from './shared/read-context.js';
+import { GetWebhookQuery } from './webhooks/get-webhook.query.js';
 import { ListWebhooksQuery } from './webhooks/list-webhooks.query.js';
 import { WebhookListingSchema } from './webhooks/webhook-listing.entity.js';
 
@@ -24,9 +26,11 @@ export const queryEntities = [OrderViewSchema, ProductCatalogViewSchema, Webhook
 export interface Queries {
   getOrder: GetOrderQuery;
   listOrders: ListOrdersQuery;
+  getProduct: GetProductQuery;
   listProducts: ListProductsQuery;
   getCustomerSummary: GetCustomerSummaryQuery;
   getDailySales: GetDailySalesQuery;
+  getWebhook: GetWebhookQuery;
   listWebhooks: ListWebhooksQuery;
   getCommandStatus: GetCommandStatusQuery;
 }
@@ -54,9 +58,11 @@ export function createReadSide(
     queries: observer.wrapAll('query', {
       getOrder: new GetOrderQuery(reader),
       listOrders: new ListOrdersQuery(reader),
+      getProduct: new GetProductQuery(reader, projections.productCatalog),
       listProducts: new ListProductsQuery(reader, catalogCache, projections.productCatalog),
       getCustomerSummary: new GetCustomerSummaryQuery(reader, projections.customerSummary),
       getDailySales: new GetDailySalesQuery(reader, projections.dailySales),
+      getWebhook: new GetWebhookQuery(reader),
       listWebhooks: new ListWebhooksQuery(reader),
       getCommandStatus: new GetCommandStatusQuery(reader, all),
     }),

@@ -11,6 +11,7 @@ const CONTRACT = [
   'npm ci',
   'npm run lint',
   'npm run typecheck',
+  'npm run openapi:check',
   'npm run deps:check',
   'npm run test:local',
   'npm run test:fuzz',

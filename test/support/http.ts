@@ -1,10 +1,16 @@
+import { assertContract } from './contract.js';
+
 export interface HttpResult<T = any> {
   status: number;
   headers: Headers;
   body: T;
 }
 
-/** A small fetch wrapper: JSON in, parsed JSON (or problem+json) out. */
+/**
+ * A small fetch wrapper: JSON in, parsed JSON (or problem+json) out. Every response is checked
+ * against the OpenAPI document first (./contract.ts), so a response that drifts from the contract
+ * fails the test that received it.
+ */
 export async function http<T = any>(
   url: string,
   options: { method?: string; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
@@ -12,12 +18,14 @@ export async function http<T = any>(
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined || options.rawBody !== undefined) headers['content-type'] ??= 'application/json';
+  const method = options.method ?? (options.body !== undefined || options.rawBody !== undefined ? 'POST' : 'GET');
   const response = await fetch(url, {
-    method: options.method ?? (options.body !== undefined || options.rawBody !== undefined ? 'POST' : 'GET'),
+    method,
     headers,
     body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await response.text();
+  assertContract({ method, url, status: response.status, headers: response.headers, body: text });
   const type = response.headers.get('content-type') ?? '';
   return {
     status: response.status,

@@ -18,7 +18,10 @@ export class AdminController extends Controller {
     super();
   }
 
-  /** Every queue: jobs per state, backlog, oldest waiting age and dead letters (operator; queues hold every tenant's jobs). */
+  /**
+   * Every queue: jobs per state, backlog, oldest waiting age and dead letters (operator; queues hold every tenant's jobs).
+   * @summary List queues
+   */
   @Get('queues')
   @Response<Problem>(403, 'Not an operator')
   public async listQueues(@Request() request: ExpressRequest): Promise<{ items: QueueOverview[] }> {
@@ -26,7 +29,10 @@ export class AdminController extends Controller {
     return { items: await this.services.queueOperations.overview() };
   }
 
-  /** Sends a queue's dead letters back for a fresh set of attempts (operator). */
+  /**
+   * Sends a queue's dead letters back for a fresh set of attempts (operator).
+   * @summary Redrive dead letters
+   */
   @Post('queues/{name}/dead-letters/redrive')
   @Response<Problem>(403, 'Not an operator')
   @Response<Problem>(404, 'No such queue')
@@ -36,7 +42,10 @@ export class AdminController extends Controller {
     return { queue: name, ...(await this.services.queueOperations.redrive(name)) };
   }
 
-  /** Rebuilds a read model from the event log in the background; follow `Location` for progress (operator). */
+  /**
+   * Rebuilds a read model from the event log in the background; follow `Location` for progress (operator).
+   * @summary Rebuild a projection
+   */
   @Post('projections/{name}/rebuild')
   @SuccessResponse(202, 'Accepted')
   @Response<Problem>(403, 'Not an operator')
@@ -50,7 +59,10 @@ export class AdminController extends Controller {
     return progress;
   }
 
-  /** Progress of the latest rebuild of a projection (operator). */
+  /**
+   * Progress of the latest rebuild of a projection (operator).
+   * @summary Read rebuild progress
+   */
   @Get('projections/{name}/rebuild')
   @Response<Problem>(404, 'No such projection, or never rebuilt')
   public async rebuildStatus(@Request() request: ExpressRequest, @Path() name: string): Promise<RebuildProgress> {

@@ -13,7 +13,10 @@ export class CommandsController extends Controller {
     super();
   }
 
-  /** Where a command stands: `accepted` until every read model reflects it, then `succeeded` (or `failed`). */
+  /**
+   * Where a command stands: `accepted` until every read model reflects it, then `succeeded` (or `failed`).
+   * @summary Read a command's status
+   */
   @Get('{commandId}')
   @Response<Problem>(404, 'No such command of the caller')
   public async getCommand(@Request() request: ExpressRequest, @Path() commandId: Uuid): Promise<CommandDto> {

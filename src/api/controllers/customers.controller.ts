@@ -22,7 +22,7 @@ import {
   idempotency,
   principalOf,
   reportFreshness,
-  type CommandAccepted,
+  type ProfileAccepted,
   type IdempotencyKey,
   type Uuid,
 } from './http-shapes.js';
@@ -54,7 +54,10 @@ export class CustomersController extends Controller {
     super();
   }
 
-  /** A customer replaces their own profile; order views follow the new name. */
+  /**
+   * A customer replaces their own profile; order views follow the new name.
+   * @summary Replace my profile
+   */
   @Put('me')
   @SuccessResponse(202, 'Accepted')
   @Response<Problem>(400, 'Invalid body')
@@ -63,7 +66,7 @@ export class CustomersController extends Controller {
     @Request() request: ExpressRequest,
     @Body() body: ProfileBody,
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
-  ): Promise<CommandAccepted & { customerId: string }> {
+  ): Promise<ProfileAccepted> {
     const result = await this.services.commands.updateProfile.handle(
       principalOf(request),
       body,
@@ -72,7 +75,10 @@ export class CustomersController extends Controller {
     return accepted(this, result, 'customerId');
   }
 
-  /** Counts by status, lifetime value and last order: the customer themself, or staff and admin. */
+  /**
+   * Counts by status, lifetime value and last order: the customer themself, or staff and admin.
+   * @summary Read a customer's summary
+   */
   @Get('{customerId}/summary')
   @Response<Problem>(404, 'No such customer visible to the caller')
   public async getCustomerSummary(

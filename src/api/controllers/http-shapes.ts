@@ -26,6 +26,22 @@ export interface CommandAccepted {
   commandId: Uuid;
 }
 
+// One named body per aggregate (not `CommandAccepted & {...}`): an intersection becomes `allOf`,
+// and a strict validator then refuses the id that `additionalProperties: false` on one part forbids.
+export interface OrderAccepted extends CommandAccepted {
+  orderId: Uuid;
+}
+export interface ProductAccepted extends CommandAccepted {
+  productId: Uuid;
+}
+export interface ProfileAccepted extends CommandAccepted {
+  /** The customer's id: the `sub` of their token. */
+  customerId: string;
+}
+export interface WebhookAccepted extends CommandAccepted {
+  webhookId: Uuid;
+}
+
 /** What the command runner needs to honour an Idempotency-Key: the key and a hash of the request. */
 export function idempotency(request: Request, key: IdempotencyKey | undefined): RunOptions {
   if (!key) return {};

@@ -23,7 +23,7 @@ import {
   idempotency,
   principalOf,
   reportFreshness,
-  type CommandAccepted,
+  type OrderAccepted,
   type IdempotencyKey,
   type Uuid,
 } from './http-shapes.js';
@@ -59,7 +59,10 @@ export class OrdersController extends Controller {
     super();
   }
 
-  /** A customer places an order for themself; prices are taken from the catalogue now. */
+  /**
+   * A customer places an order for themself; prices are taken from the catalogue now.
+   * @summary Place an order
+   */
   @Post()
   @SuccessResponse(202, 'Accepted')
   @Response<Problem>(400, 'Invalid body')
@@ -70,7 +73,7 @@ export class OrdersController extends Controller {
     @Request() request: ExpressRequest,
     @Body() body: PlaceOrderBody,
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
-  ): Promise<CommandAccepted & { orderId: Uuid }> {
+  ): Promise<OrderAccepted> {
     const result = await this.services.commands.placeOrder.handle(
       principalOf(request),
       body,
@@ -79,7 +82,10 @@ export class OrdersController extends Controller {
     return accepted(this, result, 'orderId');
   }
 
-  /** Cancels an order: customers their own while placed or paid (a paid order is refunded); staff and admin any of the tenant. */
+  /**
+   * Cancels an order: customers their own while placed or paid (a paid order is refunded); staff and admin any of the tenant.
+   * @summary Cancel an order
+   */
   @Post('{orderId}/cancel')
   @SuccessResponse(202, 'Accepted')
   @Response<Problem>(404, 'No such order visible to the caller')
@@ -89,7 +95,7 @@ export class OrdersController extends Controller {
     @Path() orderId: Uuid,
     @Body() body?: CancelOrderBody,
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
-  ): Promise<CommandAccepted & { orderId: Uuid }> {
+  ): Promise<OrderAccepted> {
     const command = { orderId, reason: body?.reason };
     const result = await this.services.commands.cancelOrder.handle(
       principalOf(request),
@@ -99,7 +105,10 @@ export class OrdersController extends Controller {
     return accepted(this, result, 'orderId');
   }
 
-  /** Ships a paid order (staff, admin). */
+  /**
+   * Ships a paid order (staff, admin).
+   * @summary Ship an order
+   */
   @Post('{orderId}/ship')
   @SuccessResponse(202, 'Accepted')
   @Response<Problem>(403, 'Customers cannot ship')
@@ -109,7 +118,7 @@ export class OrdersController extends Controller {
     @Request() request: ExpressRequest,
     @Path() orderId: Uuid,
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
-  ): Promise<CommandAccepted & { orderId: Uuid }> {
+  ): Promise<OrderAccepted> {
     const result = await this.services.commands.shipOrder.handle(
       principalOf(request),
       { orderId },
@@ -122,6 +131,7 @@ export class OrdersController extends Controller {
    * One order from the order_view read model. With `consistentWith` (or the `Consistent-With`
    * header) the read waits, bounded, until it reflects that command; the `Consistency` response
    * header says whether it does.
+   * @summary Read an order
    */
   @Get('{orderId}')
   @Response<Problem>(404, 'No such order visible to the caller')
@@ -140,6 +150,7 @@ export class OrdersController extends Controller {
 
   /**
    * Orders the caller may see, newest first, a keyset page at a time.
+   * @summary List orders
    * @param limit Page size.
    * @isInt limit
    * @minimum limit 1

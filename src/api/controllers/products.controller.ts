@@ -16,7 +16,7 @@ import {
 } from '@tsoa/runtime';
 import type { Request as ExpressRequest } from 'express';
 import type { Services } from '../../composition-root.js';
-import type { ProductListDto } from '../../queries/product-catalog/product.dto.js';
+import type { ProductDto, ProductListDto } from '../../queries/product-catalog/product.dto.js';
 import type { Problem } from '../error-handler.js';
 import {
   accepted,
@@ -24,7 +24,7 @@ import {
   principalOf,
   reportFreshness,
   requireSomeField,
-  type CommandAccepted,
+  type ProductAccepted,
   type IdempotencyKey,
   type Uuid,
 } from './http-shapes.js';
@@ -79,7 +79,10 @@ export class ProductsController extends Controller {
     super();
   }
 
-  /** Adds a product to the tenant's catalogue (admin). */
+  /**
+   * Adds a product to the tenant's catalogue (admin).
+   * @summary Create a product
+   */
   @Post()
   @SuccessResponse(202, 'Accepted')
   @Response<Problem>(400, 'Invalid body')
@@ -89,7 +92,7 @@ export class ProductsController extends Controller {
     @Request() request: ExpressRequest,
     @Body() body: CreateProductBody,
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
-  ): Promise<CommandAccepted & { productId: Uuid }> {
+  ): Promise<ProductAccepted> {
     const result = await this.services.commands.createProduct.handle(
       principalOf(request),
       body,
@@ -98,7 +101,10 @@ export class ProductsController extends Controller {
     return accepted(this, result, 'productId');
   }
 
-  /** Renames, reprices or (de)activates a product (admin). Orders already placed keep their prices. */
+  /**
+   * Renames, reprices or (de)activates a product (admin). Orders already placed keep their prices.
+   * @summary Change a product
+   */
   @Patch('{productId}')
   @SuccessResponse(202, 'Accepted')
   @Response<Problem>(400, 'Invalid body')
@@ -109,7 +115,7 @@ export class ProductsController extends Controller {
     @Path() productId: Uuid,
     @Body() body: UpdateProductBody,
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
-  ): Promise<CommandAccepted & { productId: Uuid }> {
+  ): Promise<ProductAccepted> {
     requireSomeField(body);
     const command = { productId, ...body };
     const result = await this.services.commands.updateProduct.handle(
@@ -121,7 +127,28 @@ export class ProductsController extends Controller {
   }
 
   /**
+   * One product: active ones for every member of the tenant, inactive ones for admins. With
+   * `consistentWith` the read waits, bounded, until it reflects that command.
+   * @summary Read a product
+   */
+  @Get('{productId}')
+  @Response<Problem>(404, 'No such product visible to the caller')
+  public async getProduct(
+    @Request() request: ExpressRequest,
+    @Path() productId: Uuid,
+    @Query() consistentWith?: Uuid,
+    @Header('Consistent-With') consistentWithHeader?: Uuid,
+  ): Promise<ProductDto> {
+    const { product, freshness } = await this.services.queries.getProduct.handle(principalOf(request), productId, {
+      consistentWith: consistentWith ?? consistentWithHeader,
+    });
+    reportFreshness(this, freshness);
+    return product;
+  }
+
+  /**
    * The tenant's catalogue ordered by SKU: active products for every member, inactive ones too for admins.
+   * @summary List products
    * @isInt limit
    * @minimum limit 1
    * @maximum limit 100

@@ -20,7 +20,10 @@ export class ReportsController extends Controller {
     super();
   }
 
-  /** Sales per UTC day and currency (admin): paid orders by day of payment, refunds by day of refund. At most 366 days. */
+  /**
+   * Sales per UTC day and currency (admin): paid orders by day of payment, refunds by day of refund. At most 366 days.
+   * @summary Read daily sales
+   */
   @Get('daily-sales')
   @Response<Problem>(403, 'Not an admin')
   public async getDailySales(

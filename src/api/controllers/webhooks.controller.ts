@@ -17,9 +17,9 @@ import {
 import type { Request as ExpressRequest } from 'express';
 import type { Services } from '../../composition-root.js';
 import type { DomainEventType } from '../../events/index.js';
-import type { WebhookListDto } from '../../queries/webhooks/webhook.dto.js';
+import type { WebhookDto, WebhookListDto } from '../../queries/webhooks/webhook.dto.js';
 import type { Problem } from '../error-handler.js';
-import { accepted, idempotency, principalOf, type CommandAccepted, type IdempotencyKey, type Uuid } from './http-shapes.js';
+import { accepted, idempotency, principalOf, type IdempotencyKey, type Uuid, type WebhookAccepted } from './http-shapes.js';
 
 export interface SubscribeWebhookBody {
   /**
@@ -37,8 +37,7 @@ export interface SubscribeWebhookBody {
   eventTypes: DomainEventType[];
 }
 
-export interface WebhookSubscribedResponse extends CommandAccepted {
-  webhookId: Uuid;
+export interface WebhookSubscribedResponse extends WebhookAccepted {
   /** HMAC-SHA256 key of this subscription's `Webhook-Signature`; shown in this response only. */
   secret: string;
 }
@@ -51,9 +50,12 @@ export class WebhooksController extends Controller {
     super();
   }
 
-  /** Subscribes a URL to event types of the tenant (admin). Deliveries are signed; see docs/webhooks.md. */
+  /**
+   * Subscribes a URL to event types of the tenant (admin). Deliveries are signed; see docs/webhooks.md.
+   * @summary Subscribe a webhook
+   */
   @Post()
-  @SuccessResponse(202, 'Accepted')
+  @SuccessResponse<{ 'Cache-Control': 'no-store' }>(202, 'Accepted')
   @Response<Problem>(400, 'Invalid body')
   @Response<Problem>(403, 'Not an admin')
   @Response<Problem>(422, 'The target is refused (not https, or a private address) or does not resolve')
@@ -73,6 +75,7 @@ export class WebhooksController extends Controller {
 
   /**
    * The tenant's webhook subscriptions, newest first, a keyset page at a time (admin). Secrets are never listed.
+   * @summary List webhooks
    * @param limit Page size.
    * @isInt limit
    * @minimum limit 1
@@ -88,7 +91,21 @@ export class WebhooksController extends Controller {
     return this.services.queries.listWebhooks.handle(principalOf(request), { limit, cursor });
   }
 
-  /** Deletes a subscription (admin); deliveries still queued for it are dead-lettered. */
+  /**
+   * One subscription of the tenant (admin), without its secret.
+   * @summary Read a webhook
+   */
+  @Get('{webhookId}')
+  @Response<Problem>(403, 'Not an admin')
+  @Response<Problem>(404, 'No such webhook in the tenant')
+  public async getWebhook(@Request() request: ExpressRequest, @Path() webhookId: Uuid): Promise<WebhookDto> {
+    return this.services.queries.getWebhook.handle(principalOf(request), webhookId);
+  }
+
+  /**
+   * Deletes a subscription (admin); deliveries still queued for it are dead-lettered.
+   * @summary Delete a webhook
+   */
   @Delete('{webhookId}')
   @SuccessResponse(202, 'Accepted')
   @Response<Problem>(404, 'No such webhook in the tenant')
@@ -96,7 +113,7 @@ export class WebhooksController extends Controller {
     @Request() request: ExpressRequest,
     @Path() webhookId: Uuid,
     @Header('Idempotency-Key') idempotencyKey?: IdempotencyKey,
-  ): Promise<CommandAccepted & { webhookId: Uuid }> {
+  ): Promise<WebhookAccepted> {
     const result = await this.services.commands.deleteWebhook.handle(
       principalOf(request),
       { webhookId },

@@ -3,7 +3,7 @@ import { allows } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import type { Projection } from '../shared/projection.js';
 import type { ReadContext, Reader } from '../shared/read-context.js';
-import type { CommandDto, CommandState } from './command.dto.js';
+import type { CommandDto, CommandLinks, CommandState } from './command.dto.js';
 
 interface CommandRow {
   id: string;
@@ -13,17 +13,19 @@ interface CommandRow {
   status: CommandState;
   aggregate_type: string | null;
   aggregate_id: string | null;
-  error: Record<string, unknown> | null;
+  error: CommandDto['error'];
   // Raw queries return timestamps as ISO strings.
   created_at: string;
   completed_at: string | null;
 }
 
-const RESOURCE_PATHS: Record<string, string> = {
-  Order: 'orders',
-  Product: 'products',
-  Customer: 'customers',
-  Webhook: 'webhooks',
+/** Where each aggregate is read: every link resolves to a GET of the API (tested). */
+const RESOURCE_LINKS: Record<string, { name: keyof CommandLinks; path: (id: string) => string }> = {
+  Order: { name: 'order', path: (id) => `/v1/orders/${id}` },
+  Product: { name: 'product', path: (id) => `/v1/products/${id}` },
+  // A customer's read model is their summary; the profile itself shows in their order views.
+  Customer: { name: 'customer', path: (id) => `/v1/customers/${encodeURIComponent(id)}/summary` },
+  Webhook: { name: 'webhook', path: (id) => `/v1/webhooks/${id}` },
 };
 
 /**
@@ -79,9 +81,9 @@ export class GetCommandStatusQuery {
   }
 }
 
-function linksOf(row: CommandRow): Record<string, string> {
-  const links: Record<string, string> = { self: `/v1/commands/${row.id}` };
-  const path = row.aggregate_type ? RESOURCE_PATHS[row.aggregate_type] : undefined;
-  if (path && row.aggregate_id) links[row.aggregate_type!.toLowerCase()] = `/v1/${path}/${row.aggregate_id}`;
+function linksOf(row: CommandRow): CommandLinks {
+  const links: CommandLinks = { self: `/v1/commands/${row.id}` };
+  const resource = row.aggregate_type ? RESOURCE_LINKS[row.aggregate_type] : undefined;
+  if (resource && row.aggregate_id) links[resource.name] = resource.path(row.aggregate_id);
   return links;
 }

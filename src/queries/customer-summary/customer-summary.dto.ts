@@ -1,4 +1,5 @@
 import type { OrderStatus } from '../../events/index.js';
+import type { Timestamp } from '../../platform/clock.js';
 
 export interface CustomerSummaryDto {
   customerId: string;
@@ -7,5 +8,5 @@ export interface CustomerSummaryDto {
   countByStatus: Record<OrderStatus, number>;
   /** Paid totals minus refunds, in minor units, per currency. */
   lifetimeValue: Record<string, number>;
-  lastOrder: { id: string; placedAt: string } | null;
+  lastOrder: { id: string; placedAt: Timestamp } | null;
 }

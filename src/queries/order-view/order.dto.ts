@@ -1,4 +1,5 @@
 import type { OrderStatus } from '../../events/index.js';
+import type { Timestamp } from '../../platform/clock.js';
 
 export interface OrderLineDto {
   productId: string;
@@ -9,7 +10,7 @@ export interface OrderLineDto {
 
 export interface StatusChangeDto {
   status: OrderStatus;
-  at: string;
+  at: Timestamp;
   reason?: string;
 }
 
@@ -20,8 +21,8 @@ export interface OrderDto {
   lines: OrderLineDto[];
   totalCents: number;
   currency: string;
-  placedAt: string;
-  updatedAt: string;
+  placedAt: Timestamp;
+  updatedAt: Timestamp;
   statusHistory: StatusChangeDto[];
   /** Staff and admin only: always present for them (null when empty), never for customers. */
   internalNote?: string | null;

@@ -7,7 +7,8 @@ import type { Projection } from '../shared/projection.js';
 import type { ReadOptions, Reader } from '../shared/read-context.js';
 import type { ProductCatalogCache } from './product-catalog.cache.js';
 import { ProductCatalogView } from './product-catalog.entity.js';
-import type { ProductDto, ProductListDto } from './product.dto.js';
+import { toProductDto } from './product-catalog.mapper.js';
+import type { ProductListDto } from './product.dto.js';
 
 export interface ListProducts extends ReadOptions {
   limit: number;
@@ -56,16 +57,4 @@ function skuAfter(cursor: string): string {
   const [sku] = decodeCursor(cursor, 1);
   if (typeof sku !== 'string') throw notOurCursor();
   return sku;
-}
-
-function toProductDto(row: ProductCatalogView): ProductDto {
-  return {
-    id: row.id,
-    sku: row.sku,
-    name: row.name,
-    priceCents: row.priceCents,
-    currency: row.currency,
-    active: row.active,
-    updatedAt: row.updatedAt.toISOString(),
-  };
 }

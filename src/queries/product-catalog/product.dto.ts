@@ -1,3 +1,5 @@
+import type { Timestamp } from '../../platform/clock.js';
+
 export interface ProductDto {
   id: string;
   sku: string;
@@ -5,7 +7,7 @@ export interface ProductDto {
   priceCents: number;
   currency: string;
   active: boolean;
-  updatedAt: string;
+  updatedAt: Timestamp;
 }
 
 export interface ProductListDto {

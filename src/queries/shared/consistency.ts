@@ -2,7 +2,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Projection } from './projection.js';
 
-export type Freshness = 'fresh' | 'stale' | 'unknown-command';
+/**
+ * What the `Consistency` header of a read with `consistentWith` says: `fresh` (the read reflects the
+ * command), `stale` (the wait ran out first) or `unknown-command` (no such command in the tenant).
+ */
+export const FRESHNESS = ['fresh', 'stale', 'unknown-command'] as const;
+export type Freshness = (typeof FRESHNESS)[number];
 
 /**
  * Read-your-writes: waits, up to `maxWaitMs`, until `projection` has processed every event that

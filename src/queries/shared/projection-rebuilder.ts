@@ -2,13 +2,14 @@ import type { Orm } from '../../platform/db/orm.js';
 import { eventFromLogRow, type EventLogRow } from '../../events/event-log.js';
 import type { Projection } from './projection.js';
 import type { Projector } from './projector.js';
+import type { Timestamp } from '../../platform/clock.js';
 
 export interface RebuildProgress {
   projection: string;
   total: number;
   applied: number;
-  startedAt: string;
-  finishedAt: string | null;
+  startedAt: Timestamp;
+  finishedAt: Timestamp | null;
 }
 
 /**

@@ -4,8 +4,9 @@ import { accessFilter } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import { decodeTimeIdCursor, encodeCursor } from '../shared/keyset.js';
 import type { Reader } from '../shared/read-context.js';
-import type { WebhookDto, WebhookListDto } from './webhook.dto.js';
+import type { WebhookListDto } from './webhook.dto.js';
 import { WebhookListing } from './webhook-listing.entity.js';
+import { toWebhookDto } from './webhook-listing.mapper.js';
 
 export interface ListWebhooks {
   limit: number;
@@ -41,8 +42,4 @@ function afterCursor(cursor: string | undefined): FilterQuery<WebhookListing> {
   if (!cursor) return {};
   const { at: createdAt, id } = decodeTimeIdCursor(cursor);
   return { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: id } }] };
-}
-
-function toWebhookDto(row: WebhookListing): WebhookDto {
-  return { id: row.id, url: row.url, eventTypes: row.eventTypes, createdAt: row.createdAt.toISOString() };
 }

@@ -1,11 +1,12 @@
 import type { DomainEventType } from '../../events/index.js';
+import type { Timestamp } from '../../platform/clock.js';
 
 /** A webhook subscription as listed; its signing secret is shown only once, when it is created. */
 export interface WebhookDto {
   id: string;
   url: string;
   eventTypes: DomainEventType[];
-  createdAt: string;
+  createdAt: Timestamp;
 }
 
 export interface WebhookListDto {

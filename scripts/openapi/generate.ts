@@ -1,0 +1,25 @@
+/**
+ * Second half of `npm run gen`: tsoa writes its document to .tmp/openapi/, this finishes it with
+ * the edge's shared declarations (./edge-contract.ts) and writes src/api/generated/swagger.json,
+ * only when its content changes, so a `tsx watch` (npm run dev) beside a test run is not restarted.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { finishDocument, type OpenApiDocument } from './edge-contract.js';
+
+const RAW = '.tmp/openapi/swagger.json';
+const TARGET = 'src/api/generated/swagger.json';
+
+const document = finishDocument(JSON.parse(readFileSync(RAW, 'utf8')) as OpenApiDocument);
+writeIfChanged(TARGET, `${JSON.stringify(document, null, 2)}\n`);
+
+export function writeIfChanged(path: string, content: string): void {
+  let current: string | undefined;
+  try {
+    current = readFileSync(path, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === content) return;
+  mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
+  writeFileSync(path, content);
+}
