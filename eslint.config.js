@@ -34,7 +34,14 @@ export default tseslint.config(
   },
   {
     // The config schema, the telemetry bootstrap (standard OTEL_* variables), scripts and tests.
-    files: ['src/platform/config.ts', 'src/platform/telemetry/**', 'src/workers/main.ts', 'scripts/**', 'test/**'],
+    files: [
+      'src/platform/config.ts',
+      'src/platform/telemetry/**',
+      'src/workers/main.ts',
+      'scripts/**',
+      'test/**',
+      'clients/*/examples/**',
+    ],
     rules: { 'no-restricted-properties': 'off', 'no-console': 'off' },
   },
   {
