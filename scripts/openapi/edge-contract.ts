@@ -3,9 +3,10 @@
  * it around every operation (src/api/app.ts): authentication (401), the rate limit (429, and
  * `RateLimit-*` on every answer), the body parser (413, 415), request validation (400 for every
  * operation with parameters or a body), conditional GETs (`ETag`, `If-None-Match`, 304) and the
- * one error handler (every error is `application/problem+json`); and two conventions of every
+ * one error handler (every error is `application/problem+json`); and three conventions of every
  * controller: each 202 says where to follow it (`Location`), each read that takes `consistentWith`
- * answers with `Consistency`. `npm run gen` applies it to
+ * answers with `Consistency`, each command that takes `Idempotency-Key` may answer 409 (the key's
+ * first request is still running) and 422 (the key was used with another request). `npm run gen` applies it to
  * tsoa's output; change this file (or the controllers' annotations), never the generated document.
  * It also rewrites two constructs tsoa emits that OpenAPI 3.0 does not allow (see below).
  */
@@ -79,6 +80,16 @@ const responses: Json = {
     headers: rateLimitHeaders,
     content: problemContent,
   },
+  IdempotencyConflict: {
+    description: 'The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`); retry later.',
+    headers: rateLimitHeaders,
+    content: problemContent,
+  },
+  IdempotencyKeyReused: {
+    description: 'The Idempotency-Key was used with a different request (`/problems/idempotency.key-reused`).',
+    headers: rateLimitHeaders,
+    content: problemContent,
+  },
   TooManyRequests: {
     description: 'Rate limit exceeded (`/problems/request.rate-limited`); retry after `Retry-After` seconds.',
     headers: { 'Retry-After': header('Retry-After'), ...rateLimitHeaders },
@@ -117,6 +128,10 @@ function addEdgeResponses(method: string, operation: Operation): void {
   }
   if (operation.parameters?.length || operation.requestBody) own['400'] ??= shared('BadRequest');
   own['401'] = shared('Unauthenticated');
+  if (operation.parameters?.some((parameter) => parameter.name === 'Idempotency-Key')) {
+    addOrExplain(own, '409', 'IdempotencyConflict');
+    addOrExplain(own, '422', 'IdempotencyKeyReused');
+  }
   if (operation.requestBody) {
     own['413'] = shared('ContentTooLarge');
     own['415'] = shared('UnsupportedMediaType');
@@ -132,6 +147,13 @@ function addEdgeResponses(method: string, operation: Operation): void {
     own['304'] = shared('NotModified');
   }
   operation.responses = Object.fromEntries(Object.entries(own).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** A shared cause of `status`: the shared response when the operation declares none, else added to its description. */
+function addOrExplain(own: Record<string, Json>, status: string, name: string): void {
+  const existing = own[status];
+  if (!existing) own[status] = { $ref: `#/components/responses/${name}` };
+  else existing.description = `${existing.description as string}; or: ${(responses[name] as Json).description as string}`;
 }
 
 /**

@@ -77,7 +77,15 @@ describe('The published contract: conditional GETs and command links (fetch clie
   for (const [template, reader] of Object.entries(readers)) {
     it(`When a fetch() client repeats GET ${template} with its ETag, then it gets 304 without a body (also with Cache-Control: no-cache)`, async () => {
       const { token, path } = reader();
-      const first = await api(path, { token });
+      // Two reads in a row with one ETag: the representation has settled (queue counts move while jobs finish).
+      const first = await eventually(
+        async () => {
+          const [one, two] = [await api(path, { token }), await api(path, { token })];
+          return one.headers.get('etag') === two.headers.get('etag') && two;
+        },
+        10_000,
+        `a settled ${template}`,
+      );
       expect(first.status).to.equal(200);
       const etag = first.headers.get('etag')!;
       expect(etag).to.match(/^"[^"]+"$/);
@@ -95,7 +103,7 @@ describe('The published contract: conditional GETs and command links (fetch clie
       }
       const other = await api(path, { token, headers: { 'if-none-match': '"something-else"' } });
       expect(other.status).to.equal(200);
-      expect(other.body).to.deep.equal(first.body);
+      expect(other.headers.get('etag')).to.equal(etag);
     });
   }
 

@@ -64,6 +64,7 @@ export class AdminController extends Controller {
    * @summary Read rebuild progress
    */
   @Get('projections/{name}/rebuild')
+  @Response<Problem>(403, 'Not an operator')
   @Response<Problem>(404, 'No such projection, or never rebuilt')
   public async rebuildStatus(@Request() request: ExpressRequest, @Path() name: string): Promise<RebuildProgress> {
     this.authorize(request, 'operate', 'Projection');

@@ -68,7 +68,6 @@ export class OrdersController extends Controller {
   @Response<Problem>(400, 'Invalid body')
   @Response<Problem>(403, 'Only customers place orders')
   @Response<Problem>(422, 'A product cannot be ordered')
-  @Response<Problem>(409, 'Idempotency-Key in use by a request still running')
   public async placeOrder(
     @Request() request: ExpressRequest,
     @Body() body: PlaceOrderBody,
