@@ -56,8 +56,9 @@ describe('npm run webhook:receiver (the README local webhook path)', function ()
     });
 
     // Assert
-    await eventually(async () => output.some((line) => line.includes('signature ok')), 20_000, 'a verified delivery');
-    expect(output.join('\n')).to.include(placed.body.orderId).and.not.include('SIGNATURE INVALID');
+    // The delivery's body follows its "signature ok" line.
+    await eventually(async () => output.join('\n').includes(placed.body.orderId), 20_000, 'the delivery of the order');
+    expect(output.join('\n')).to.include('signature ok').and.not.include('SIGNATURE INVALID');
     receiver.kill('SIGINT');
     await once(receiver, 'exit');
     expect(output.join('\n')).to.match(/subscription deleted \(202\)/);
