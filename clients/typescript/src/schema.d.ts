@@ -276,7 +276,7 @@ export interface paths {
         };
         /**
          * List queues
-         * @description Every queue: jobs per state, backlog, oldest waiting age and dead letters (operator, admin).
+         * @description Every queue: jobs per state, backlog, oldest waiting age and dead letters (operator; queues hold every tenant's jobs).
          */
         get: operations["ListQueues"];
         put?: never;
@@ -1760,7 +1760,7 @@ export interface operations {
             };
             304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthenticated"];
-            /** @description Neither operator nor admin */
+            /** @description Not an operator */
             403: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
