@@ -24,8 +24,13 @@ export interface ProblemExtensions {
   /** `<resource>.not-found`: what was looked for. */
   resource?: string;
   id?: string;
+  /** `request.unstorable-text`: where the text was (a body field, a parameter). */
+  field?: string;
   /** `order.product-unavailable`: the products that cannot be ordered. */
   productIds?: string[];
+  /** `order.line-total-too-large`, `order.total-too-large`: the limit, and the line's product. */
+  maximumCents?: number;
+  productId?: string;
   /** `order.invalid-transition`: the order and the status it is in. */
   orderId?: string;
   orderStatus?: string;

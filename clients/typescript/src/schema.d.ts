@@ -357,8 +357,16 @@ export interface components {
             /** @description `<resource>.not-found`: what was looked for. */
             resource?: string;
             id?: string;
+            /** @description `request.unstorable-text`: where the text was (a body field, a parameter). */
+            field?: string;
             /** @description `order.product-unavailable`: the products that cannot be ordered. */
             productIds?: string[];
+            /**
+             * Format: double
+             * @description `order.line-total-too-large`, `order.total-too-large`: the limit, and the line's product.
+             */
+            maximumCents?: number;
+            productId?: string;
             /** @description `order.invalid-transition`: the order and the status it is in. */
             orderId?: string;
             orderStatus?: string;
