@@ -95,6 +95,11 @@ const responses: Json = {
     headers: { 'Retry-After': header('Retry-After'), ...rateLimitHeaders },
     content: problemContent,
   },
+  ServiceUnavailable: {
+    description: 'PostgreSQL cannot be reached (`/problems/database.unavailable`); retry later.',
+    headers: rateLimitHeaders,
+    content: problemContent,
+  },
   NotModified: {
     description: 'The representation still has the entity tag sent in `If-None-Match`.',
     headers: { ETag: header('ETag'), ...rateLimitHeaders },
@@ -137,6 +142,7 @@ function addEdgeResponses(method: string, operation: Operation): void {
     own['415'] = shared('UnsupportedMediaType');
   }
   own['429'] = shared('TooManyRequests');
+  own['503'] ??= shared('ServiceUnavailable');
   if (own['202']) own['202'].headers = { Location: header('Location'), ...(own['202'].headers as Json) };
   if (operation.parameters?.some((parameter) => parameter.name === 'consistentWith')) {
     own['200']!.headers = { Consistency: header('Consistency'), ...(own['200']!.headers as Json) };
