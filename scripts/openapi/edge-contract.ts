@@ -97,7 +97,10 @@ const responses: Json = {
   },
   ServiceUnavailable: {
     description: 'PostgreSQL cannot be reached (`/problems/database.unavailable`); retry later.',
-    headers: rateLimitHeaders,
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
+      ...rateLimitHeaders,
+    },
     content: problemContent,
   },
   NotModified: {
