@@ -28,6 +28,10 @@ export class ProjectionRebuilder {
   async rebuild(projection: Projection, onProgress: (progress: RebuildProgress) => void = () => {}): Promise<RebuildProgress> {
     const types = [...projection.eventTypes];
     await this.orm.em.fork().transactional(async (em) => {
+      // Every projection transaction starts by inserting into processed_events, so taking this
+      // lock first orders the reset after them and before the next ones: no lock cycle with
+      // live projections (which deadlocked under load) or with a concurrent rebuild.
+      await em.execute('lock table processed_events in share row exclusive mode');
       await em.execute(`truncate ${projection.tables.join(', ')}`);
       await em.execute('delete from processed_events where consumer = ?', [projection.name]);
     });
