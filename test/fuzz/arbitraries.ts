@@ -30,13 +30,13 @@ export interface Parameter {
 }
 export interface Operation {
   operationId?: string;
-  parameters?: Parameter[];
+  parameters?: (Parameter | { $ref: string })[];
   requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> };
   responses: Record<string, unknown>;
 }
 export interface OpenApiDocument {
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema> };
+  components: { schemas: Record<string, Schema>; parameters?: Record<string, Parameter> };
 }
 
 /** One request as generated: printed as the counterexample when a property fails. */
@@ -141,6 +141,12 @@ export const HOSTILE_SEGMENTS = [
   '%2e%2e',
   'x'.repeat(5000),
 ];
+
+/** Shared parameters (`If-None-Match` on every GET) are `$ref`s into components.parameters. */
+export function resolveParameter(document: OpenApiDocument, parameter: Parameter | { $ref: string }): Parameter {
+  if (!('$ref' in parameter)) return parameter;
+  return document.components.parameters![parameter.$ref.replace('#/components/parameters/', '')]!;
+}
 
 export function resolve(document: OpenApiDocument, schema: Schema): Schema {
   if (!schema.$ref) return schema;

@@ -13,6 +13,7 @@ import {
   HOSTILE_VALUES,
   replaceSomewhere,
   resolve,
+  resolveParameter,
   validValue,
   type FuzzRequest,
   type KnownIds,
@@ -138,7 +139,9 @@ function operationsOf(document: OpenApiDocument | undefined): [string, string][]
 /** Until the shared contract validator lands: the documented status and problem+json on errors. */
 function contractProblems(operation: Operation, response: RawResponse): string[] {
   const problems: string[] = [];
-  const idempotent = (operation.parameters ?? []).some((parameter) => parameter.name === 'Idempotency-Key');
+  const idempotent = (operation.parameters ?? []).some(
+    (parameter) => 'name' in parameter && parameter.name === 'Idempotency-Key',
+  );
   const idempotencyAnswer = idempotent && String(response.json?.type).startsWith('/problems/idempotency.');
   const documented =
     Object.hasOwn(operation.responses, String(response.status)) || EDGE_STATUSES.has(response.status) || idempotencyAnswer;
@@ -253,7 +256,7 @@ function requestArbitrary(
   known: KnownIds,
   callerNames: string[],
 ): fc.Arbitrary<FuzzRequest> {
-  const parameters = operation.parameters ?? [];
+  const parameters = (operation.parameters ?? []).map((parameter) => resolveParameter(document, parameter));
   const values = fc.record(
     Object.fromEntries(
       parameters.map((parameter) => [
