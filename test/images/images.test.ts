@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import pg from 'pg';
@@ -44,6 +45,8 @@ describe('Images, run as the manifests run them (podman, host network)', functio
       DATABASE_URL: config.DATABASE_URL,
       DATABASE_READ_URL: config.DATABASE_URL,
       REDIS_URL: config.REDIS_URL,
+      // The cluster's cqrs-encryption Secret: a fresh key for this run.
+      SECRET_ENCRYPTION_KEYS: `images-test:${randomBytes(32).toString('base64')}`,
     };
     const env: Record<string, string> = { ...spec.env };
     for (const key of spec.fromSecrets) if (replacements[key]) env[key] = replacements[key];
