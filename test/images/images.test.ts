@@ -184,9 +184,10 @@ describe('Images, run as the manifests run them (podman, host network)', functio
     expect(read.status).to.equal(200);
     expect(read.headers.get('consistency')).to.equal('fresh');
     expect(read.body).to.deep.include({ id: placed.body.orderId, status: 'placed', totalCents: 2500, currency: 'EUR' });
-    const { rows } = await database.query('select status, total_cents, version from order_view where id = $1', [
-      placed.body.orderId,
-    ]);
+    const { rows } = await database.query(
+      'select status, total_cents::int as total_cents, version from order_view where id = $1',
+      [placed.body.orderId],
+    );
     expect(rows).to.deep.equal([{ status: 'placed', total_cents: 2500, version: 1 }]);
 
     // Drain: the API turns unready at once (tini forwarded the signal to node), then exits 0.
