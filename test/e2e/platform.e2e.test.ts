@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { createLogger } from '../../src/platform/logger.js';
 import { checkEvictionPolicy } from '../../src/platform/redis.js';
 import { http } from '../support/http.js';
+import { freePort } from '../support/ports.js';
 import { startRedis, stopRedis } from '../support/redis-server.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { tokenFor } from '../support/tokens.js';
@@ -86,9 +87,10 @@ describe('Platform edges: limits, documents, headers, boot checks', function () 
   });
 
   it('When Redis may evict keys, then the boot check refuses it (or only warns, when configured)', async () => {
-    const redis = await startRedis(16393);
+    const port = await freePort();
+    const redis = await startRedis(port);
     try {
-      const url = 'redis://127.0.0.1:16393';
+      const url = `redis://127.0.0.1:${port}`;
       const { Redis } = await import('ioredis');
       const admin = new Redis(url);
       await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');

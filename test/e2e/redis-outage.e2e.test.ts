@@ -2,18 +2,19 @@ import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { createProduct, rows } from '../support/fixtures.js';
 import { eventually, http } from '../support/http.js';
+import { freePort } from '../support/ports.js';
 import { startRedis, stopRedis } from '../support/redis-server.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { tokenFor } from '../support/tokens.js';
-
-const PORT = 16392;
 
 describe('Redis outage: the write path needs only PostgreSQL', function () {
   this.timeout(30_000);
   let redis: ChildProcess;
   let service: TestService;
+  let PORT: number;
 
   before(async () => {
+    PORT = await freePort();
     redis = await startRedis(PORT);
     service = await startTestService({
       roles: ['relay', 'projections'],

@@ -5,6 +5,7 @@ import { QUEUE_NAMES, routingTable, type QueueName } from '../../src/workers/que
 import { OutboxRelay } from '../../src/workers/relay/outbox-relay.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
+import { freePort } from '../support/ports.js';
 import { startRedis, stopRedis } from '../support/redis-server.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -86,8 +87,9 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
   });
 
   it('When Redis is down at commit time, then the command is still accepted and its events wait in the outbox until Redis is back', async () => {
-    const deadRedis = await startRedis(16390);
-    const settings = { redisUrl: 'redis://127.0.0.1:16390', prefix: service.config.QUEUE_PREFIX };
+    const port = await freePort();
+    const deadRedis = await startRedis(port);
+    const settings = { redisUrl: `redis://127.0.0.1:${port}`, prefix: service.config.QUEUE_PREFIX };
     const queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, settings)]));
     for (const queue of queues.values()) queue.on('error', () => undefined);
     try {
@@ -100,7 +102,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       expect(failure).to.be.instanceOf(Error);
       expect(await rows(service.services, 'select 1 from outbox_events where published_at is null')).to.have.length(4);
 
-      const revived = await startRedis(16390);
+      const revived = await startRedis(port);
       try {
         // The producers reconnect on their own; the relay simply succeeds on a later cycle.
         const published = await eventually(
