@@ -3,19 +3,19 @@
  * and queue prefix per scenario, the compiled service started as real processes (`npm run build`
  * first), a steady command load over HTTP, and the checks every scenario reports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import pg from 'pg';
 import { loadConfig } from '../../src/platform/config.js';
-import { ensureDatabaseExists, withDatabase } from '../../src/platform/db/database-admin.js';
-import { connectOrm, migrateUp } from '../../src/platform/db/orm.js';
+import { withDatabase } from '../../src/platform/db/database-admin.js';
 import { signDevToken } from '../../src/platform/dev-tokens.js';
+import { provisionDatabase } from '../support/database.js';
 import { eventually } from '../support/http.js';
-import { freePort, PrivatePostgres, PrivateRedis } from '../support/private-servers.js';
+import { PrivatePostgres, PrivateRedis } from '../support/private-servers.js';
+import { ServiceProcess } from '../support/service-process.js';
+
+export { ServiceProcess };
 
 /** `CHAOS_LONG=1` runs the durations the issue names (a minute of kills, more rounds). */
 export const LONG = process.env.CHAOS_LONG === '1';
@@ -81,11 +81,10 @@ export async function openScenario(name: string, env: Record<string, string> = {
     WORKER_CONCURRENCY: '10',
     ...env,
   };
-  await ensureDatabaseExists(scenarioEnv.DATABASE_URL!);
+  await provisionDatabase(scenarioEnv.DATABASE_URL!, { migrate: true });
   const config = loadConfig(scenarioEnv);
   const db = new pg.Pool({ connectionString: scenarioEnv.DATABASE_URL, max: 4 });
   db.on('error', () => undefined); // PostgreSQL is stopped on purpose in some scenarios
-  await migrate(scenarioEnv);
   const admin = signDevToken(config, { sub: 'admin', tenant: 'acme', roles: ['admin'] });
   const processes: ServiceProcess[] = [];
   const scenario: Scenario = {
@@ -123,90 +122,6 @@ export async function openScenario(name: string, env: Record<string, string> = {
   if (created.status !== 202) throw new Error(`could not create the product: ${created.status} ${JSON.stringify(created.body)}`);
   scenario.productId = created.body.productId;
   return scenario;
-}
-
-async function migrate(env: Record<string, string>): Promise<void> {
-  const orm = await connectOrm({ databaseUrl: env.DATABASE_URL!, poolMax: 1, entities: [] });
-  try {
-    await migrateUp(orm);
-  } finally {
-    await orm.close(true);
-  }
-}
-
-/** A compiled API or worker process that says when it is ready; its stdout is kept for diagnosis. */
-export class ServiceProcess {
-  readonly lines: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  private constructor(
-    readonly kind: 'api' | 'worker',
-    readonly child: ChildProcess,
-    readonly port: number,
-  ) {
-    this.exited = once(child, 'exit').then(([code, signal]) => ({
-      code: code as number | null,
-      signal: signal as NodeJS.Signals | null,
-    }));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      this.lines.push(line);
-      if (this.lines.length > 2_000) this.lines.splice(0, 1_000);
-    });
-    child.stderr!.on('data', (chunk) => this.lines.push(String(chunk)));
-  }
-
-  /** Spawns the process; resolves once it logged it is ready (or rejects with its output). */
-  static async start(kind: 'api' | 'worker', env: Record<string, string>): Promise<ServiceProcess> {
-    const process_ = ServiceProcess.spawn(kind, env, await freePort());
-    await process_.ready();
-    return process_;
-  }
-
-  static spawn(kind: 'api' | 'worker', env: Record<string, string>, port: number): ServiceProcess {
-    const entry = kind === 'api' ? 'dist/src/api/server.js' : 'dist/src/workers/main.js';
-    const portKey = kind === 'api' ? 'PORT' : 'WORKER_HTTP_PORT';
-    const child = spawn(process.execPath, [entry], {
-      env: { ...process.env, ...env, [portKey]: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return new ServiceProcess(kind, child, port);
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async ready(timeoutMs = 60_000): Promise<void> {
-    const marker = this.kind === 'api' ? '"API ready"' : '"worker ready"';
-    const ready = eventually(async () => this.lines.some((line) => line.includes(marker)), timeoutMs, `${this.kind} ready`);
-    const died = this.exited.then(({ code, signal }) => {
-      throw new Error(`${this.kind} exited (${code ?? signal}) before it was ready:\n${this.output()}`);
-    });
-    await Promise.race([ready, died]);
-  }
-
-  /** Whether a log line with `message` (JSON logs) has been written. */
-  logged(message: string): boolean {
-    return this.lines.some((line) => line.includes(`"message":"${message}"`));
-  }
-
-  output(): string {
-    return this.lines.slice(-40).join('\n');
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    if (!this.alive) return;
-    this.child.kill(signal);
-    await this.exited;
-  }
 }
 
 export interface HttpAnswer {

@@ -4,11 +4,10 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { runDoctor, type DoctorReport } from '../../src/ops/doctor-checks.js';
 import { loadConfig, type Config } from '../../src/platform/config.js';
-import { connectOrm, migrateUp } from '../../src/platform/db/orm.js';
 import { withDatabase } from '../../src/platform/db/database-admin.js';
-import { runEntry } from '../support/entry-process.js';
+import { runEntry } from '../support/processes.js';
 import { freePort } from '../support/ports.js';
-import { startRedis, stopRedis } from '../support/redis-server.js';
+import { startRedis, stopRedis } from '../support/private-servers.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
 
 const statusOf = (report: DoctorReport, name: string) => report.checks.find((check) => check.name === name)?.status;
@@ -19,10 +18,7 @@ describe('npm run doctor', function () {
   let config: Config;
 
   before(async () => {
-    environment = await createTestEnvironment();
-    const orm = await connectOrm({ databaseUrl: environment.config.DATABASE_URL, poolMax: 1, entities: [] });
-    await migrateUp(orm);
-    await orm.close(true);
+    environment = await createTestEnvironment({}, { migrate: true });
     config = loadConfig({
       DATABASE_URL: environment.config.DATABASE_URL,
       REDIS_URL: environment.config.REDIS_URL,

@@ -1,15 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
-import { connectOrm, migrateUp } from '../../src/platform/db/orm.js';
-import { runEntry, type EntryProcess } from '../support/entry-process.js';
+import { runEntry, type RunningProcess } from '../support/processes.js';
 import { freePort } from '../support/ports.js';
-import { startRedis, stopRedis } from '../support/redis-server.js';
+import { startRedis, stopRedis } from '../support/private-servers.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
 
 const WAYS_OUT = /start your local (PostgreSQL|Redis).*docker compose up -d postgres redis/;
 
 /** What no first run may show: a stack trace or ioredis's complaint about an unheard error. */
-function expectNoStackTrace(process: EntryProcess): void {
+function expectNoStackTrace(process: RunningProcess): void {
   const output = process.lines.join('\n');
   expect(output).not.to.match(/Unhandled error event/);
   expect(output).not.to.match(/^\s+at .+:\d+:\d+\)?$/m);
@@ -23,11 +22,8 @@ describe('First run: every entry point answers an unreachable dependency with on
   let nowhere: string;
 
   before(async () => {
-    environment = await createTestEnvironment();
+    environment = await createTestEnvironment({}, { migrate: true });
     const { config } = environment;
-    const orm = await connectOrm({ databaseUrl: config.DATABASE_URL, poolMax: 1, entities: [] });
-    await migrateUp(orm);
-    await orm.close(true);
     env = {
       DATABASE_URL: config.DATABASE_URL,
       REDIS_URL: config.REDIS_URL,

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { checkEvictionPolicy } from '../../src/platform/redis.js';
 import { http } from '../support/http.js';
 import { freePort } from '../support/ports.js';
-import { startRedis, stopRedis } from '../support/redis-server.js';
+import { startRedis, stopRedis } from '../support/private-servers.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { tokenFor } from '../support/tokens.js';
 

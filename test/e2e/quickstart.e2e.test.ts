@@ -7,7 +7,7 @@ import pg from 'pg';
 import { probePostgres } from '../../src/platform/db/database-admin.js';
 import { probeRedis } from '../../src/platform/redis.js';
 import { stopByPidFile } from '../../scripts/private-servers.js';
-import { runEntry } from '../support/entry-process.js';
+import { runEntry } from '../support/processes.js';
 import { freePort } from '../support/ports.js';
 import { http } from '../support/http.js';
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { createProduct, rows } from '../support/fixtures.js';
 import { eventually, http } from '../support/http.js';
 import { freePort } from '../support/ports.js';
-import { startRedis, stopRedis } from '../support/redis-server.js';
+import { startRedis, stopRedis } from '../support/private-servers.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { tokenFor } from '../support/tokens.js';
 

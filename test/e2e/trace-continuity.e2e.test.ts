@@ -1,14 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { compose } from '../../src/composition-root.js';
-import { migrateUp } from '../../src/platform/db/orm.js';
 import { createProduct } from '../support/fixtures.js';
 import { eventually, http } from '../support/http.js';
+import { startProcess, type RunningProcess } from '../support/processes.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
 import { tokenFor } from '../support/tokens.js';
 
@@ -45,43 +42,27 @@ async function startCollector(): Promise<{ server: Server; url: string; spans: E
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans };
 }
 
-function run(entry: string, env: Record<string, string>, lines: Record<string, unknown>[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/platform/telemetry/register.ts', entry], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-  return child;
+/** An entry point as a real process with the telemetry loader, as the images start it. */
+function run(entry: string, env: Record<string, string>): RunningProcess {
+  return startProcess({ args: ['--import', 'tsx', '--import', './src/platform/telemetry/register.ts', entry], env });
 }
 
-/** The process's ready log line; rejects at once if the process exits first. */
-async function readyLine(child: ChildProcess, lines: Record<string, unknown>[], message: string) {
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`the process exited (${String(code)}) before logging "${message}"`);
-  });
-  const ready = eventually(async () => lines.find((line) => line.message === message), 170_000, message);
-  return Promise.race([ready, exited]);
-}
+/** The JSON log records a process wrote so far. */
+const records = (running: RunningProcess): Record<string, unknown>[] =>
+  running.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('One trace from request to read model (real processes exporting OTLP)', function () {
   this.timeout(180_000);
   let environment: TestEnvironment;
   let collector: Awaited<ReturnType<typeof startCollector>>;
-  const children: ChildProcess[] = [];
+  const children: RunningProcess[] = [];
 
   before(async () => {
-    environment = await createTestEnvironment();
-    const services = await compose(environment.config);
-    await migrateUp(services.orm);
-    await services.close();
+    environment = await createTestEnvironment({}, { migrate: true });
     collector = await startCollector();
   });
   after(async () => {
-    for (const child of children) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    }
+    for (const child of children) await child.stop();
     collector.server.close();
     await environment.destroy();
   });
@@ -100,22 +81,17 @@ describe('One trace from request to read model (real processes exporting OTLP)',
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
-    const apiLogs: Record<string, unknown>[] = [];
-    const workerLogs: Record<string, unknown>[] = [];
-    children.push(run('src/api/server.ts', { ...common, PORT: '0', OTEL_SERVICE_NAME: 'api' }, apiLogs));
-    children.push(
-      run(
-        'src/workers/main.ts',
-        { ...common, WORKER_HTTP_PORT: '0', WORKER_ROLES: 'relay,projections,payments', OTEL_SERVICE_NAME: 'worker' },
-        workerLogs,
-      ),
-    );
+    const api = run('src/api/server.ts', { ...common, PORT: '0', OTEL_SERVICE_NAME: 'api' });
+    const worker = run('src/workers/main.ts', {
+      ...common,
+      WORKER_HTTP_PORT: '0',
+      WORKER_ROLES: 'relay,projections,payments',
+      OTEL_SERVICE_NAME: 'worker',
+    });
+    children.push(api, worker);
     // Started processes are awaited by their "ready" line (or their exit), not by a time budget:
     // two tsx processes on a loaded 2-core machine can take far longer than on a quiet one.
-    const [ready] = await Promise.all([
-      readyLine(children[0]!, apiLogs, 'API ready'),
-      readyLine(children[1]!, workerLogs, 'worker ready'),
-    ]);
+    const [ready] = await Promise.all([api.waitForLog('API ready', 170_000), worker.waitForLog('worker ready', 170_000)]);
 
     const seed = await compose(config);
     const productId = await createProduct(seed, 'acme');
@@ -147,15 +123,10 @@ describe('One trace from request to read model (real processes exporting OTLP)',
     );
     expect(batch, 'a relay batch span linked to the request trace').to.not.equal(undefined);
     // Log lines come through a pipe, independently of the spans: wait for them too.
-    const logged = (lines: Record<string, unknown>[]) => lines.some((line) => line.trace_id === traceId);
-    await eventually(async () => logged(apiLogs) && logged(workerLogs), 60_000, 'log lines with the trace id').catch(
-      () => undefined,
-    );
-    const requestLog = apiLogs.find((line) => line.trace_id === traceId);
+    const logged = (running: RunningProcess) => records(running).some((line) => line.trace_id === traceId);
+    await eventually(async () => logged(api) && logged(worker), 60_000, 'log lines with the trace id').catch(() => undefined);
+    const requestLog = records(api).find((line) => line.trace_id === traceId);
     expect(requestLog, 'an API log line with the trace id').to.not.equal(undefined);
-    expect(
-      workerLogs.some((line) => line.trace_id === traceId),
-      'a worker log line with the trace id',
-    ).to.equal(true);
+    expect(logged(worker), 'a worker log line with the trace id').to.equal(true);
   });
 });

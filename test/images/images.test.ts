@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
-import { freePort } from '../bench/lib/processes.js';
+import { freePort } from '../support/ports.js';
 import { eventually, http } from '../support/http.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/test-service.js';
 import { startSurroundings, type Surroundings } from './support/identity-provider.js';

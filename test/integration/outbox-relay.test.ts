@@ -6,7 +6,7 @@ import { OutboxRelay } from '../../src/workers/relay/outbox-relay.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
 import { freePort } from '../support/ports.js';
-import { startRedis, stopRedis } from '../support/redis-server.js';
+import { startRedis, stopRedis } from '../support/private-servers.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 /** Real queues, wrapped to count every `add` per job id (BullMQ itself would hide a duplicate). */

@@ -8,7 +8,7 @@ import { JOB_RETENTION, jobOptionsFor } from '../../src/workers/queues.js';
 import { eventually } from '../support/http.js';
 import { freePort } from '../support/ports.js';
 import { sampleEvent } from '../support/queue-jobs.js';
-import { startRedis, stopRedis } from '../support/redis-server.js';
+import { startRedis, stopRedis } from '../support/private-servers.js';
 import { BYTES_PER_JOB, redisMaxmemoryBytes } from '../support/redis-sizing.js';
 
 /**

@@ -11,8 +11,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
 
-export { freePort };
-
 const run = promisify(execFile);
 
 /** Which of `binaries` are missing from PATH (tests skip with this message, never silently). */
@@ -157,6 +155,35 @@ export interface RedisOptions {
   args?: string[];
 }
 
+/** The one way tests start a redis-server: loopback only, no RDB snapshots; resolves once it accepts connections. */
+async function spawnRedisServer(args: string[]): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--save', '', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      output += String(chunk);
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+    child.once('error', (error) => reject(new Error(`redis-server is needed here and could not start: ${error.message}`)));
+    child.once('exit', () => reject(new Error(`redis-server (${args.join(' ')}) exited before it was ready: ${output}`)));
+  });
+  child.stderr!.resume();
+  await ready;
+  return child;
+}
+
+/** A throwaway redis-server on `port` with nothing persisted, for outage tests that stop and restart it. */
+export function startRedis(port: number, extraArgs: string[] = []): Promise<ChildProcess> {
+  return spawnRedisServer(['--port', String(port), '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...extraArgs]);
+}
+
+export async function stopRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /** A redis-server with AOF on (`appendfsync everysec`, the production setting), on a free port. */
 export class PrivateRedis {
   private child: ChildProcess | undefined;
@@ -183,39 +210,12 @@ export class PrivateRedis {
 
   /** Starts the server (again: it reloads its AOF) and resolves once it accepts connections. */
   async startServer(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        this.dir,
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-        '--maxmemory-policy',
-        this.options.maxmemoryPolicy ?? 'noeviction',
-        ...(this.options.args ?? []),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
-    let output = '';
-    const ready = new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk) => {
-        output += String(chunk);
-        if (output.includes('Ready to accept connections')) resolve();
-      });
-      child.once('error', (error) => reject(new Error(`redis-server could not start: ${error.message}`)));
-      child.once('exit', () => reject(new Error(`redis-server on ${this.port} exited before it was ready: ${output}`)));
-    });
-    child.stderr!.resume();
-    await ready;
+    this.child = await spawnRedisServer([
+      ...['--port', String(this.port), '--dir', this.dir],
+      ...['--appendonly', 'yes', '--appendfsync', 'everysec'],
+      ...['--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction'],
+      ...(this.options.args ?? []),
+    ]);
   }
 
   /** Kills the server process (SIGKILL: no shutdown, no final fsync) and waits for it to be gone. */

@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { startApiServer, type RunningApi } from '../../src/api/api-server.js';
 import { compose, type Overrides, type Services } from '../../src/composition-root.js';
 import { loadConfig, type Config } from '../../src/platform/config.js';
-import { dropDatabase, ensureDatabaseExists, withDatabase } from '../../src/platform/db/database-admin.js';
+import { withDatabase } from '../../src/platform/db/database-admin.js';
 import { migrateUp } from '../../src/platform/db/orm.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { startWorkers, type RunningWorkers } from '../../src/workers/worker-process.js';
+import { dropTestData, provisionDatabase, uniqueId } from './database.js';
 import { infrastructure } from './infrastructure.js';
 
 /** A database and a queue prefix of this suite's own, and a config pointing at them. */
@@ -16,9 +15,12 @@ export interface TestEnvironment {
   destroy(): Promise<void>;
 }
 
-export async function createTestEnvironment(overrides: Record<string, string> = {}): Promise<TestEnvironment> {
+export async function createTestEnvironment(
+  overrides: Record<string, string> = {},
+  { migrate = false } = {},
+): Promise<TestEnvironment> {
   const { databaseUrl, redisUrl } = await infrastructure();
-  const id = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const id = uniqueId();
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: withDatabase(databaseUrl, `test_${id}`),
@@ -31,28 +33,11 @@ export async function createTestEnvironment(overrides: Record<string, string> = 
     SHUTDOWN_TIMEOUT_MS: '5000',
     ...overrides,
   });
-  await ensureDatabaseExists(config.DATABASE_URL);
+  await provisionDatabase(config.DATABASE_URL, { migrate });
   return {
     config,
-    async destroy() {
-      await dropDatabase(config.DATABASE_URL);
-      await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX);
-    },
+    destroy: () => dropTestData(config.DATABASE_URL, config.REDIS_URL, config.QUEUE_PREFIX),
   };
-}
-
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export interface TestService {

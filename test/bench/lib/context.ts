@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createDatabase, tokens } from './environment.js';
+import { withDatabase } from '../../../src/platform/db/database-admin.js';
+import { provisionDatabase } from '../../support/database.js';
+import { tokens } from './environment.js';
 import type { ClosedLoopResult } from './load.js';
-import { freePort, spawnProcess, type BenchProcess } from './processes.js';
+import { freePort } from '../../support/ports.js';
+import { spawnProcess, type BenchProcess } from './processes.js';
 import { PRODUCTION_BASICS, startService, type RunningService } from './service.js';
 
 const run = promisify(execFile);
@@ -128,7 +131,7 @@ export async function withClient<T>(databaseUrl: string, use: (client: pg.Client
 
 /** A database of the raw baselines' own, with the service's schema (its compiled migrations). */
 export async function rawDatabase(context: BenchContext, name: string): Promise<string> {
-  const databaseUrl = await createDatabase(context.serverDatabaseUrl, name);
+  const databaseUrl = await provisionDatabase(withDatabase(context.serverDatabaseUrl, name));
   await run(process.execPath, ['dist/src/platform/db/migrate.js'], {
     cwd: context.projectDir,
     env: { ...process.env, ...PRODUCTION_BASICS, DATABASE_URL: databaseUrl, JWT_PUBLIC_KEY: context.publicKeyPem },

@@ -1,13 +1,11 @@
 import { execFile } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 
 const run = promisify(execFile);
 
@@ -32,53 +30,6 @@ export function tokens(privateKey: KeyObject, tenant: string, roles: string[], s
       expiresIn: '2h',
     }),
   );
-}
-
-export function databaseUrl(serverUrl: string, name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-/** Creates an empty database of the benchmark's own (dropped by `dropDatabases`). */
-export async function createDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  return databaseUrl(serverUrl, name);
-}
-
-export async function dropDatabases(serverUrl: string, names: string[]): Promise<void> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    for (const name of names) await admin.query(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await admin.end();
-  }
-}
-
-/** Deletes every Redis key under the prefix (never anything else: the server is shared). */
-export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-export function uniqueId(): string {
-  return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
 /**

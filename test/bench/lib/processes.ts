@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { startProcess } from '../../support/processes.js';
 
 /** A process of the benchmark: how long it took to become ready, and its memory while it ran. */
 export interface BenchProcess {
@@ -29,18 +29,6 @@ export interface SpawnOptions {
   snapshotDir?: string | undefined;
 }
 
-/** A free loopback port: bound once by the OS, released, then handed to a child process. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Reads a field such as VmRSS or VmHWM (kB) of /proc/<pid>/status, in MB; 0 once it is gone. */
 function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
@@ -57,24 +45,20 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * high-water mark (VmHWM) is read just before it is stopped.
  */
 export async function spawnProcess(options: SpawnOptions): Promise<BenchProcess> {
-  const log = openSync(options.logFile, 'a');
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, options.args, {
+  const { child, pid, ended } = startProcess({
+    args: options.args,
     cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
-    stdio: ['ignore', log, log],
+    env: options.env,
+    cleanEnv: true,
+    logFile: options.logFile,
   });
-  closeSync(log);
-  const pid = child.pid!;
   let exitCode: number | null = null;
   let gone = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      gone = true;
-      resolve();
-    }),
-  );
+  const exit = ended.then(({ code }) => {
+    exitCode = code;
+    gone = true;
+  });
   let peak = 0;
   const sample = () => (peak = Math.max(peak, procStatusMb(pid, 'VmRSS')));
   const sampler = setInterval(sample, 250);

@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AUDIENCE, ISSUER, createDatabase, deleteKeys, dropDatabases, uniqueId } from './environment.js';
-import { freePort, spawnProcess, type BenchProcess } from './processes.js';
+import { withDatabase } from '../../../src/platform/db/database-admin.js';
+import { dropTestData, provisionDatabase, uniqueId } from '../../support/database.js';
+import { AUDIENCE, ISSUER } from './environment.js';
+import { freePort } from '../../support/ports.js';
+import { spawnProcess, type BenchProcess } from './processes.js';
 
 const run = promisify(execFile);
 
@@ -44,7 +47,7 @@ export interface RunningService {
 export async function startService(settings: ServiceSettings, workerRoles: string[]): Promise<RunningService> {
   const id = uniqueId();
   const dbName = `bench_${settings.label.replace(/\W/g, '_')}_${id}`;
-  const databaseUrl = await createDatabase(settings.serverDatabaseUrl, dbName);
+  const databaseUrl = await provisionDatabase(withDatabase(settings.serverDatabaseUrl, dbName));
   const prefix = `{bench-${id}}`;
   const base: Record<string, string> = {
     ...PRODUCTION_BASICS,
@@ -84,8 +87,7 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
   const stopAll = async () => {
     const stats = [];
     for (const proc of started) stats.push({ name: proc.name, coldStartMs: proc.coldStartMs, ...(await proc.stop()) });
-    await dropDatabases(settings.serverDatabaseUrl, [dbName]);
-    await deleteKeys(settings.redisUrl, prefix);
+    await dropTestData(databaseUrl, settings.redisUrl, prefix);
     return stats.map(({ name, peakRssMb, coldStartMs }) => ({ name, peakRssMb, coldStartMs }));
   };
   try {

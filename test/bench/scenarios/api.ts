@@ -1,4 +1,6 @@
-import { AUDIENCE, ISSUER, dropDatabases, uniqueId } from '../lib/environment.js';
+import { dropDatabase, withDatabase } from '../../../src/platform/db/database-admin.js';
+import { uniqueId } from '../../support/database.js';
+import { AUDIENCE, ISSUER } from '../lib/environment.js';
 import {
   TENANT,
   checkClean,
@@ -117,7 +119,7 @@ export async function apiScenario(context: BenchContext): Promise<{ comparisons:
   } finally {
     await raw?.proc.stop();
     await service.stop();
-    await dropDatabases(context.serverDatabaseUrl, [rawDb]);
+    await dropDatabase(withDatabase(context.serverDatabaseUrl, rawDb));
   }
 }
 

@@ -13,7 +13,7 @@ import {
   startRaw,
   type BenchContext,
 } from '../lib/context.js';
-import { deleteKeys, dropDatabases, uniqueId } from '../lib/environment.js';
+import { dropTestData, uniqueId } from '../../support/database.js';
 import { openLoop } from '../lib/load.js';
 import { pairedRatios, percentile, round, type RatioSummary } from '../lib/stats.js';
 
@@ -150,8 +150,7 @@ async function rawFreshness(context: BenchContext): Promise<FreshnessRun> {
   } finally {
     await queue.close();
     await worker.proc.stop();
-    await dropDatabases(context.serverDatabaseUrl, [dbName]);
-    await deleteKeys(context.redisUrl, prefix);
+    await dropTestData(databaseUrl, context.redisUrl, prefix);
   }
 }
 
