@@ -1,8 +1,8 @@
 /**
  * The part of the OpenAPI document that no controller can declare, because the HTTP edge answers
  * it around every operation (src/api/app.ts): authentication (401), the rate limit (429, and
- * `RateLimit-*` on every answer), the body parser (413, 415), request validation (400 for every
- * operation with parameters or a body), conditional GETs (`ETag`, `If-None-Match`, 304) and the
+ * `RateLimit-*` on every answer), the body parser (413, 415 for a body sent with any request), the HTTP parser's header limit (431),
+ * request validation and the text gate (400 for every operation), conditional GETs (`ETag`, `If-None-Match`, 304) and the
  * one error handler (every error is `application/problem+json`); and three conventions of every
  * controller: each 202 says where to follow it (`Location`), each read that takes `consistentWith`
  * answers with `Consistency`, each command that takes `Idempotency-Key` may answer 409 (the key's
@@ -61,7 +61,8 @@ const headers: Json = {
 
 const responses: Json = {
   BadRequest: {
-    description: 'Malformed input: a parameter or the body is invalid (`/problems/request.invalid`, with `errors[]`).',
+    description:
+      'Malformed input: a parameter or the body is invalid (`/problems/request.invalid`, with `errors[]`); or the path, a query parameter, a header or the body holds text that cannot be stored or read (`/problems/request.unstorable-text`, `/problems/request.malformed-path`, `/problems/request.unreadable`).',
     headers: rateLimitHeaders,
     content: problemContent,
   },
@@ -78,6 +79,11 @@ const responses: Json = {
   UnsupportedMediaType: {
     description: 'The body encoding or charset is not supported.',
     headers: rateLimitHeaders,
+    content: problemContent,
+  },
+  RequestHeaderFieldsTooLarge: {
+    description:
+      "The request's headers exceed the server's limit (`/problems/request.headers-too-large`); answered by the HTTP parser before any route, so without `RateLimit-*`.",
     content: problemContent,
   },
   IdempotencyConflict: {
@@ -134,17 +140,18 @@ function addEdgeResponses(method: string, operation: Operation): void {
     if (Number(status) >= 400 && response.content) response.content = problemContent;
     response.headers = { ...(response.headers as Json), ...rateLimitHeaders };
   }
-  if (operation.parameters?.length || operation.requestBody) own['400'] ??= shared('BadRequest');
+  // The edge's text gate checks the path, query, headers and any body of every request.
+  own['400'] ??= shared('BadRequest');
   own['401'] = shared('Unauthenticated');
   if (operation.parameters?.some((parameter) => parameter.name === 'Idempotency-Key')) {
     addOrExplain(own, '409', 'IdempotencyConflict');
     addOrExplain(own, '422', 'IdempotencyKeyReused');
   }
-  if (operation.requestBody) {
-    own['413'] = shared('ContentTooLarge');
-    own['415'] = shared('UnsupportedMediaType');
-  }
+  // The body parser reads a body sent with any request, even to an operation that takes none.
+  own['413'] = shared('ContentTooLarge');
+  own['415'] = shared('UnsupportedMediaType');
   own['429'] = shared('TooManyRequests');
+  own['431'] = shared('RequestHeaderFieldsTooLarge');
   own['503'] ??= shared('ServiceUnavailable');
   if (own['202']) own['202'].headers = { Location: header('Location'), ...(own['202'].headers as Json) };
   if (operation.parameters?.some((parameter) => parameter.name === 'consistentWith')) {

@@ -77,7 +77,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 export function contractViolations(response: ContractResponse): string[] {
   const method = response.method.toLowerCase();
-  const path = new URL(response.url, 'http://contract.invalid').pathname;
+  const path = pathOf(response.url);
   if (!path.startsWith(CONTRACT_PREFIX)) return [];
   const at = `${response.method.toUpperCase()} ${path} -> ${response.status}`;
   const headers = headerMap(response.headers);
@@ -160,6 +160,14 @@ function headerMap(headers: ContractResponse['headers']): Map<string, string> {
       ? [...headers.entries()]
       : Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, value] as [string, string]]));
   return new Map(entries.map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+/**
+ * The path exactly as the server routes it: no dot-segment removal (`/v1/webhooks/..` is the
+ * webhook `..`, answered by that operation, as Express sees it), no query string or fragment.
+ */
+function pathOf(url: string): string {
+  return url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0] || '/';
 }
 
 /** `/v1/orders/{orderId}` style templates, literal segments preferred over parameters. */
