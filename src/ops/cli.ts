@@ -3,10 +3,12 @@
  *   queues                   jobs per state, backlog and dead letters of every queue
  *   redrive <queue>          send a queue's dead letters back for new attempts
  *   rebuild <projection>     rebuild a read model from the event log, with a progress bar
+ *   reseal-secrets           re-seal stored secrets with the first key of SECRET_ENCRYPTION_KEYS (key rotation)
  * Exits non-zero on failure.
  */
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { resealSecrets } from '../commands/shared/reseal-secrets.js';
 import { compose, type Services } from '../composition-root.js';
 import { loadConfigOrExit } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
@@ -67,7 +69,21 @@ async function run(services: Services): Promise<void> {
       out(`rebuilt ${projection.name} from ${result.applied} event(s)`);
       return;
     }
+    case 'reseal-secrets': {
+      const report = await resealSecrets(services.orm, services.secrets);
+      const { webhookSecrets, idempotentReplies } = report;
+      out(
+        `re-sealed ${webhookSecrets.resealed} webhook secret(s) and ${idempotentReplies.resealed} idempotent reply(ies) with key ${report.keyId}`,
+      );
+      const unopenable = [...webhookSecrets.unopenable, ...idempotentReplies.unopenable];
+      if (unopenable.length) {
+        throw new Error(
+          `${unopenable.length} stored value(s) open with no configured key (sealed with a key no longer configured, or never sealed; left unchanged): ${unopenable.slice(0, 20).join('; ')}`,
+        );
+      }
+      return;
+    }
     default:
-      throw new Error('usage: npm run ops -- queues | redrive <queue> | rebuild <projection>');
+      throw new Error('usage: npm run ops -- queues | redrive <queue> | rebuild <projection> | reseal-secrets');
   }
 }

@@ -49,8 +49,18 @@ export class SecretBox {
     return Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString('utf8');
   }
 
+  /** The id of the key that seals now: the first of SECRET_ENCRYPTION_KEYS. */
+  get currentKeyId(): string {
+    return this.keys[0].id;
+  }
+
+  /** How every value sealed with the key that seals now begins (to find the others in SQL). */
+  get currentPrefix(): string {
+    return `${PREFIX}:${this.keys[0].id}:`;
+  }
+
   /** Whether `value` was sealed with the key that seals now (rotation: everything else is re-sealed). */
   isCurrent(value: string): boolean {
-    return value.startsWith(`${PREFIX}:${this.keys[0].id}:`);
+    return value.startsWith(this.currentPrefix);
   }
 }

@@ -31,7 +31,8 @@ interface Sealed {
   sealed: string;
 }
 
-const contextOf = (claim: IdempotencyClaim) =>
+/** Binds a sealed reply to the key it answers: copied to another key, it does not open. */
+export const idempotencyReplyContext = (claim: Pick<IdempotencyClaim, 'tenantId' | 'principalId' | 'key'>) =>
   `idempotency-reply:${JSON.stringify([claim.tenantId, claim.principalId, claim.key])}`;
 
 interface KeyRow {
@@ -88,7 +89,7 @@ export class IdempotencyStore {
       }
       if (row.request_hash !== claim.requestHash) throw new IdempotencyKeyReusedError();
       if (row.status === 'in_flight') throw new IdempotencyInFlightError();
-      return { replay: JSON.parse(this.secrets.open((row.response_body as Sealed).sealed, contextOf(claim))) as T };
+      return { replay: JSON.parse(this.secrets.open((row.response_body as Sealed).sealed, idempotencyReplyContext(claim))) as T };
     }
     throw new IdempotencyInFlightError();
   }
@@ -99,7 +100,7 @@ export class IdempotencyStore {
       `update idempotency_keys set status = 'completed', response_body = ?::jsonb
        where tenant_id = ? and principal_id = ? and key = ?`,
       [
-        JSON.stringify({ sealed: this.secrets.seal(JSON.stringify(result), contextOf(claim)) }),
+        JSON.stringify({ sealed: this.secrets.seal(JSON.stringify(result), idempotencyReplyContext(claim)) }),
         claim.tenantId,
         claim.principalId,
         claim.key,
