@@ -33,25 +33,30 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
   app.use(requestContext);
   app.use(observeRequests(services.metrics, logger));
   app.use(rejectUnreadableRequest);
+  // Probes and scrapes are never limited: the kubelet and Prometheus call from a few addresses
+  // (in the mesh, all from the sidecar) and a 429 would restart or blind a healthy pod.
+  // The mesh keeps both paths inside the cluster (docs/security.md).
   app.get('/metrics', async (_request, response) => {
     response.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
   app.use(healthRoutes(services, readiness));
-  app.get('/openapi.json', (_request, response) => {
-    response.json(openApiDocument);
-  });
-  // Swagger UI needs inline scripts and styles; the rest of the API keeps helmet's strict CSP.
-  app.use(
-    '/docs',
-    helmet({ contentSecurityPolicy: false }),
-    swaggerUi.serve,
-    swaggerUi.setup(openApiDocument, { swaggerOptions: { persistAuthorization: true } }),
-  );
+  // Every other path is limited per client address before anything else is done for it.
   const limitPerAddress = rateLimit(
     redis,
     { points: config.RATE_LIMIT_ADDRESS_POINTS, durationMs: config.RATE_LIMIT_DURATION },
     config.QUEUE_PREFIX,
     byClientAddress,
+  );
+  app.get('/openapi.json', limitPerAddress, (_request, response) => {
+    response.json(openApiDocument);
+  });
+  // Swagger UI needs inline scripts and styles; the rest of the API keeps helmet's strict CSP.
+  app.use(
+    '/docs',
+    limitPerAddress,
+    helmet({ contentSecurityPolicy: false }),
+    swaggerUi.serve,
+    swaggerUi.setup(openApiDocument, { swaggerOptions: { persistAuthorization: true } }),
   );
   // The queue dashboard: cookie session, CSRF check and a CSP of its own (see the module).
   app.use('/admin', limitPerAddress, operatorDashboard(services));

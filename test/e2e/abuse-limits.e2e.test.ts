@@ -56,6 +56,25 @@ describe('Abuse limits: floods before authentication, and what one caller can ma
     expect(statuses).to.deep.equal([401, 401, 401, 401, 401, 429, 429]);
   });
 
+  it('When one address floods the public documentation, then it is limited the same way, while probes and scrapes from that address are never limited', async () => {
+    const address = from('203.0.113.10');
+    const docs = [];
+    for (const path of ['/openapi.json', '/docs/', '/openapi.json', '/docs/', '/openapi.json', '/openapi.json', '/docs/']) {
+      docs.push(await http(`${service.url}${path}`, { headers: address }));
+    }
+    const platform = [];
+    for (let round = 0; round < 4; round++) {
+      for (const path of ['/health/live', '/health/ready', '/metrics']) {
+        platform.push((await http(`${service.url}${path}`, { headers: address })).status);
+      }
+    }
+
+    expect(docs.map((answer) => answer.status)).to.deep.equal([200, 200, 200, 200, 200, 429, 429]);
+    expect(docs.at(-1)!.body.type).to.equal('/problems/request.rate-limited');
+    expect(docs.at(-1)!.headers.get('ratelimit-limit')).to.equal('5');
+    expect(platform, 'probes and scrapes beyond the limit').to.deep.equal(Array(12).fill(200));
+  });
+
   it('When a customer pages the catalogue with many forged cursors, then the cache holds a bounded number of pages and no raw cursor text', async () => {
     const token = tokenFor(service.config, { sub: 'mallory', tenant: 'acme', roles: ['customer'] });
     const marker = 'FORGED-CURSOR-MARKER';
