@@ -16,14 +16,13 @@ import { openQueue } from './platform/queues.js';
 import { producerConnection } from './platform/redis.js';
 import { SecretBox } from './platform/secret-box.js';
 import { createReadSide, queryEntities, type Queries } from './queries/index.js';
-import type { Projections } from './queries/projections.js';
-import { ProjectionRebuilder } from './queries/shared/projection-rebuilder.js';
+import type { Projections } from './queries/read-models.js';
+import type { ProjectionRebuilds } from './queries/shared/projection-rebuilds.js';
 import type { Projector } from './queries/shared/projector.js';
 import type { DeadLetter } from './workers/consumer.js';
 import { observeSystem } from './workers/observed-state.js';
 import { FakePaymentGateway } from './workers/payments/fake-payment-gateway.js';
 import type { PaymentGateway } from './workers/payments/payment-gateway.js';
-import { ProjectionRebuilds } from './workers/projection-rebuilds.js';
 import { QueueOperations } from './workers/queue-operations.js';
 import { QUEUE_NAMES, deadLetterQueueOf, jobOptionsFor, type QueueName } from './workers/queues.js';
 
@@ -94,9 +93,9 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION, secrets);
   const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' }, logger);
   const observer = new Observer(metrics, logger, overrides.tracer);
-  const readSide = createReadSide(orm, redis, observer, {
+  const readSide = createReadSide(orm, redis, observer, logger, {
     consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,
-    cachePrefix: config.QUEUE_PREFIX,
+    redisPrefix: config.QUEUE_PREFIX,
   });
   for (const queue of [...queues.values(), ...deadLetterQueues.values()]) {
     queue.on('error', (error) => logger.debug('queue connection problem', { queue: queue.name, error: error.message }));
@@ -121,13 +120,6 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     metrics,
     observer,
     queueOperations: new QueueOperations(queues, deadLetterQueues, redis),
-    rebuilds: new ProjectionRebuilds(
-      new ProjectionRebuilder(orm, readSide.projector),
-      readSide.projections,
-      redis,
-      config.QUEUE_PREFIX,
-      logger,
-    ),
     // The only adapter shipped; config refuses to start production unless PAYMENT_GATEWAY names it.
     paymentGateway:
       overrides.paymentGateway ??

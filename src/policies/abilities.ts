@@ -10,8 +10,19 @@ import type { Principal } from './principal.js';
  * so lists never load rows they would then hide. Every rule is bounded by the caller's tenant.
  */
 export type Action = 'read' | 'create' | 'update' | 'delete' | 'cancel' | 'ship' | 'operate';
-export type SubjectType =
-  'Order' | 'Product' | 'CustomerProfile' | 'CustomerSummary' | 'Command' | 'Webhook' | 'Report' | 'Queue' | 'Projection';
+/** Every kind of thing a rule can name. A read model names the subject its queries authorize (src/queries/read-models.ts). */
+export const SUBJECT_TYPES = [
+  'Order',
+  'Product',
+  'CustomerProfile',
+  'CustomerSummary',
+  'Command',
+  'Webhook',
+  'Report',
+  'Queue',
+  'Projection',
+] as const;
+export type SubjectType = (typeof SUBJECT_TYPES)[number];
 export type AppAbility = MongoAbility<[Action, SubjectType | Record<string, unknown>]>;
 
 /** Order fields every reader may see; staff and admin also see `internalNote` and `riskScore`. */

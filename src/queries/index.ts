@@ -1,26 +1,29 @@
 import type { Redis } from 'ioredis';
 import type { Orm } from '../platform/db/orm.js';
+import type { Logger } from '../platform/logger.js';
 import type { Observer } from '../platform/observe.js';
 import { GetCommandStatusQuery } from './command-status/get-command-status.query.js';
 import { GetCustomerSummaryQuery } from './customer-summary/get-customer-summary.query.js';
 import { GetDailySalesQuery } from './daily-sales/get-daily-sales.query.js';
 import { GetOrderQuery } from './order-view/get-order.query.js';
 import { ListOrdersQuery } from './order-view/list-orders.query.js';
-import { OrderViewSchema } from './order-view/order-view.entity.js';
 import { GetProductQuery } from './product-catalog/get-product.query.js';
 import { ListProductsQuery } from './product-catalog/list-products.query.js';
 import { ProductCatalogCache } from './product-catalog/product-catalog.cache.js';
-import { ProductCatalogViewSchema } from './product-catalog/product-catalog.entity.js';
-import { createProjections, type Projections } from './projections.js';
+import { createProjections, readModelEntities, type Projections } from './read-models.js';
 import type { Projection } from './shared/projection.js';
+import { ProjectionRebuilds } from './shared/projection-rebuilds.js';
 import { Projector } from './shared/projector.js';
 import { Reader } from './shared/read-context.js';
 import { GetWebhookQuery } from './webhooks/get-webhook.query.js';
 import { ListWebhooksQuery } from './webhooks/list-webhooks.query.js';
 import { WebhookListingSchema } from './webhooks/webhook-listing.entity.js';
 
-/** The read side's entities, registered with MikroORM by the composition root. */
-export const queryEntities = [OrderViewSchema, ProductCatalogViewSchema, WebhookListingSchema];
+/**
+ * The read side's entities, registered with MikroORM by the composition root: every read model's
+ * (src/queries/read-models.ts), and the webhook listing, a view over a write-side table.
+ */
+export const queryEntities = [...readModelEntities, WebhookListingSchema];
 
 /** Every use case that reads: the table of contents of the read side. */
 export interface Queries {
@@ -39,21 +42,29 @@ export interface ReadSide {
   queries: Queries;
   projections: Projections;
   projector: Projector;
+  rebuilds: ProjectionRebuilds;
 }
 
 export function createReadSide(
   orm: Orm,
   redis: Redis,
   observer: Observer,
-  settings: { consistencyWaitMs: number; cachePrefix: string },
+  logger: Logger,
+  settings: {
+    consistencyWaitMs: number;
+    /** Prefix of the read side's Redis keys: catalogue pages, rebuild locks and progress. */
+    redisPrefix: string;
+  },
 ): ReadSide {
   const reader = new Reader(orm, settings.consistencyWaitMs);
-  const catalogCache = new ProductCatalogCache(redis, settings.cachePrefix);
-  const projections = createProjections(catalogCache);
+  const catalogCache = new ProductCatalogCache(redis, settings.redisPrefix);
+  const projections = createProjections({ catalogCache });
   const all: Projection[] = Object.values(projections);
+  const projector = new Projector(orm, all);
   return {
     projections,
-    projector: new Projector(orm, all),
+    projector,
+    rebuilds: new ProjectionRebuilds(orm, projector, all, redis, logger, { prefix: settings.redisPrefix }),
     // Every query is observed here, once: queries never time or log themselves.
     queries: observer.wrapAll('query', {
       getOrder: new GetOrderQuery(reader),

@@ -3,7 +3,7 @@ import type { Request as ExpressRequest } from 'express';
 import type { Services } from '../../composition-root.js';
 import { ForbiddenError, NotFoundError } from '../../platform/errors.js';
 import { defineAbilityFor, type Action } from '../../policies/abilities.js';
-import type { RebuildProgress } from '../../queries/shared/projection-rebuilder.js';
+import type { RebuildProgress } from '../../queries/shared/projection-rebuilds.js';
 import type { QueueOverview } from '../../workers/queue-operations.js';
 import { isQueueName } from '../../workers/queues.js';
 import type { Problem } from '../error-handler.js';
