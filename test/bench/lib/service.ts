@@ -10,7 +10,12 @@ import { spawnProcess, type BenchProcess } from './processes.js';
 const run = promisify(execFile);
 
 /** What production refuses to start without, besides the key and URLs. */
-export const PRODUCTION_BASICS = { NODE_ENV: 'production', PAYMENT_GATEWAY: 'fake' };
+export const PRODUCTION_BASICS = {
+  NODE_ENV: 'production',
+  PAYMENT_GATEWAY: 'fake',
+  // Production requires a key for secrets at rest; any 32 bytes will do for a benchmark.
+  SECRET_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 1).toString('base64')}`,
+};
 
 export interface ServiceSettings {
   /** Root of a built checkout (this one, or the baseline's worktree). */
@@ -61,8 +66,6 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
     // The limiter stays on (one Redis call per request) but must not refuse the benchmark's load.
     RATE_LIMIT_POINTS: '100000000',
     RATE_LIMIT_ADDRESS_POINTS: '100000000',
-    // Production requires a key for secrets at rest; any 32 bytes will do for a benchmark.
-    SECRET_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 1).toString('base64')}`,
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
     OTEL_EXPORTER_OTLP_ENDPOINT: settings.otlpUrl,
