@@ -38,6 +38,29 @@ export const ORDER_PUBLIC_FIELDS = [
   'statusHistory',
 ];
 
+/** Principals seen recently; each ability is a few KB (rules plus their compiled conditions). */
+const MAX_CACHED_ABILITIES = 1000;
+const cachedAbilities = new Map<string, AppAbility>();
+
+/**
+ * The ability of a principal, built once and reused while it is among the most recently used:
+ * rules depend only on the tenant, the id and the roles (all part of the key), and building an
+ * ability (and compiling its conditions on first use) on every request showed in the API's
+ * profile. Abilities are never changed after they are built.
+ */
+export function abilityFor(principal: Principal): AppAbility {
+  const key = JSON.stringify([principal.tenantId, principal.id, principal.roles]);
+  let ability = cachedAbilities.get(key);
+  if (ability) {
+    cachedAbilities.delete(key); // re-inserted below: the Map's order is the recency order
+  } else {
+    ability = defineAbilityFor(principal);
+    if (cachedAbilities.size >= MAX_CACHED_ABILITIES) cachedAbilities.delete(cachedAbilities.keys().next().value!);
+  }
+  cachedAbilities.set(key, ability);
+  return ability;
+}
+
 export function defineAbilityFor(principal: Principal): AppAbility {
   const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   const tenantId = principal.tenantId;

@@ -5,7 +5,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
 import { newId } from '../../platform/ids.js';
 import { currentTraceCarrier } from '../../platform/telemetry/propagation.js';
-import { defineAbilityFor, type AppAbility } from '../../policies/abilities.js';
+import { abilityFor, type AppAbility } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import type { IdempotencyRequest, IdempotencyStore } from './idempotency.js';
 
@@ -79,7 +79,7 @@ export class CommandRunner {
     const traceContext = currentTraceCarrier();
     return this.orm.em.fork().transactional(async (em) => {
       const events: NewEvent[] = [];
-      const ability = defineAbilityFor(principal);
+      const ability = abilityFor(principal);
       const target = await work({ em, principal, ability, commandId, now, record: (event) => events.push(event) });
 
       // The aggregate's own changes, through the unit of work.

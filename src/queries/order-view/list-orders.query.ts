@@ -1,13 +1,11 @@
-import type { FilterQuery } from '@mikro-orm/core';
 import type { OrderStatus } from '../../events/index.js';
-import { accessFilter } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import type { Freshness } from '../shared/consistency.js';
 import { decodeTimeIdCursor, encodeCursor } from '../shared/keyset.js';
-import type { ReadOptions, Reader } from '../shared/read-context.js';
+import { accessSql, type ReadOptions, type Reader } from '../shared/read-context.js';
+import { conditionSql } from '../shared/sql-condition.js';
 import type { OrderListDto } from './order.dto.js';
-import { OrderView } from './order-view.entity.js';
-import { toOrderDto } from './order-view.mapper.js';
+import { ORDER_VIEW_SELECT, orderViewColumn, toOrderDto, type OrderViewRow } from './order-view.mapper.js';
 import { orderViewProjection } from './order-view.projection.js';
 
 export interface ListOrders extends ReadOptions {
@@ -23,30 +21,31 @@ export interface ListOrders extends ReadOptions {
 
 /**
  * Orders the caller may see, a keyset page at a time. The ability becomes part of the WHERE
- * clause, so rows the caller may not see are never loaded.
+ * clause, so rows the caller may not see are never loaded; one plain SQL statement per page.
  */
 export class ListOrdersQuery {
   constructor(private readonly reader: Reader) {}
 
   async handle(principal: Principal, query: ListOrders): Promise<OrderListDto & { freshness: Freshness | null }> {
-    const { em, ability, freshness } = await this.reader.open(principal, orderViewProjection, query);
-    const visible = accessFilter<OrderView>(ability, 'read', 'Order');
+    const { ability, freshness, sql } = await this.reader.open(principal, orderViewProjection, query);
+    const visible = accessSql(ability, 'read', 'Order', orderViewColumn);
     if (!visible) return { items: [], nextCursor: null, freshness };
 
     const direction = query.sort === 'placedAt' ? 'asc' : 'desc';
-    const rows = await em.find(
-      OrderView,
-      { $and: [visible, filtersOf(query), afterCursor(query.cursor, direction)] },
-      { orderBy: { placedAt: direction, id: direction }, limit: query.limit + 1 },
+    const filters = conditionSql({ $and: [filtersOf(query), afterCursor(query.cursor, direction)] }, orderViewColumn);
+    const rows = await sql<OrderViewRow>(
+      `${ORDER_VIEW_SELECT} where ${visible.sql} and ${filters.sql}
+        order by placed_at ${direction}, id ${direction} limit ?`,
+      [...visible.params, ...filters.params, query.limit + 1],
     );
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    const nextCursor = rows.length > query.limit && last ? encodeCursor([last.placedAt.toISOString(), last.id]) : null;
+    const nextCursor = rows.length > query.limit && last ? encodeCursor([last.placed_at, last.id]) : null;
     return { items: page.map((row) => toOrderDto(row, ability)), nextCursor, freshness };
   }
 }
 
-function filtersOf(query: ListOrders): FilterQuery<OrderView> {
+function filtersOf(query: ListOrders): object {
   return {
     ...(query.status ? { status: query.status } : {}),
     ...(query.customerId ? { customerId: query.customerId } : {}),
@@ -62,7 +61,7 @@ function filtersOf(query: ListOrders): FilterQuery<OrderView> {
 }
 
 /** Rows strictly after the cursor's (placedAt, id) in the page order. */
-function afterCursor(cursor: string | undefined, direction: 'asc' | 'desc'): FilterQuery<OrderView> {
+function afterCursor(cursor: string | undefined, direction: 'asc' | 'desc'): object {
   if (!cursor) return {};
   const { at: placedAt, id } = decodeTimeIdCursor(cursor);
   const beyond = direction === 'desc' ? '$lt' : '$gt';

@@ -1,21 +1,76 @@
-import { allows, type AppAbility } from '../../policies/abilities.js';
+import { subject } from '@casl/ability';
+import type { OrderLineSnapshot, OrderStatus, StatusChange } from '../../events/index.js';
+import type { AppAbility } from '../../policies/abilities.js';
+import { columnsOf } from '../shared/read-context.js';
 import type { OrderDto } from './order.dto.js';
-import type { OrderView } from './order-view.entity.js';
+
+/** The order_view columns a condition (an ability, a list filter) may name, by property. */
+export const orderViewColumn = columnsOf({
+  id: 'id',
+  tenantId: 'tenant_id',
+  customerId: 'customer_id',
+  status: 'status',
+  currency: 'currency',
+  totalCents: 'total_cents',
+  placedAt: 'placed_at',
+  updatedAt: 'updated_at',
+});
+
+/**
+ * One order_view row as the queries select it: timestamps already in the JSON form the API
+ * answers with (`Date#toISOString`, millisecond precision), money as bigint text.
+ */
+export const ORDER_VIEW_SELECT = `select id, tenant_id, customer_id, customer_name, customer_email, lines, total_cents,
+    currency, status, status_history, internal_note, risk_score,
+    to_char(placed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as placed_at,
+    to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as updated_at
+  from order_view`;
+
+export interface OrderViewRow {
+  id: string;
+  tenant_id: string;
+  customer_id: string;
+  customer_name: string;
+  customer_email: string;
+  lines: OrderLineSnapshot[];
+  total_cents: string | number;
+  currency: string;
+  status: OrderStatus;
+  status_history: StatusChange[];
+  internal_note: string | null;
+  risk_score: number | null;
+  placed_at: string;
+  updated_at: string;
+}
 
 /** Shapes a row for one caller: staff-only fields appear exactly when the ability allows them. */
-export function toOrderDto(view: OrderView, ability: AppAbility): OrderDto {
-  const dto: OrderDto = {
-    id: view.id,
-    status: view.status,
-    customer: { id: view.customerId, name: view.customerName, email: view.customerEmail },
-    lines: view.lines,
-    totalCents: view.totalCents,
-    currency: view.currency,
-    placedAt: view.placedAt.toISOString(),
-    updatedAt: view.updatedAt.toISOString(),
-    statusHistory: view.statusHistory,
+export function toOrderDto(row: OrderViewRow, ability: AppAbility): OrderDto {
+  const totalCents = Number(row.total_cents);
+  // What the ability's field rules are checked against: the row by property name (built for the
+  // check alone, so it is marked with its subject type in place rather than copied).
+  const fields: Record<string, unknown> = {
+    id: row.id,
+    tenantId: row.tenant_id,
+    customerId: row.customer_id,
+    status: row.status,
+    currency: row.currency,
+    totalCents,
+    placedAt: row.placed_at,
+    updatedAt: row.updated_at,
   };
-  if (allows(ability, 'read', 'Order', view, 'internalNote')) dto.internalNote = view.internalNote ?? null;
-  if (allows(ability, 'read', 'Order', view, 'riskScore')) dto.riskScore = view.riskScore ?? null;
+  const order = subject('Order', fields);
+  const dto: OrderDto = {
+    id: row.id,
+    status: row.status,
+    customer: { id: row.customer_id, name: row.customer_name, email: row.customer_email },
+    lines: row.lines,
+    totalCents,
+    currency: row.currency,
+    placedAt: row.placed_at,
+    updatedAt: row.updated_at,
+    statusHistory: row.status_history,
+  };
+  if (ability.can('read', order, 'internalNote')) dto.internalNote = row.internal_note;
+  if (ability.can('read', order, 'riskScore')) dto.riskScore = row.risk_score;
   return dto;
 }

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
-import { defineAbilityFor, type AppAbility } from '../../policies/abilities.js';
+import { abilityFor, accessFilter, type Action, type AppAbility, type SubjectType } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import { ReadYourWrites, type Freshness } from './consistency.js';
 import type { Projection } from './projection.js';
+import { conditionSql, type ColumnOf, type SqlCondition } from './sql-condition.js';
 
 export interface ReadOptions {
   /** A command id the caller wants this read to reflect (read-your-writes). */
@@ -40,6 +41,33 @@ export class Reader {
         ? await this.readYourWrites.waitFor(em, principal.tenantId, options.consistentWith, projection)
         : null;
     const sql = <T>(query: string, params: unknown[]) => em.execute<T[]>(query, params, { connectionType: 'read' });
-    return { em, ability: defineAbilityFor(principal), freshness, sql };
+    return { em, ability: abilityFor(principal), freshness, sql };
   }
+}
+
+const accessConditions = new WeakMap<AppAbility, Map<string, SqlCondition | null>>();
+
+/**
+ * What `accessFilter` says, as SQL over a read model's columns, for read models queried with
+ * plain SQL; `null` when the caller may see none. Kept per ability (abilities are cached per
+ * principal), so the rules are translated once. Callers must not change the result.
+ */
+export function accessSql(ability: AppAbility, action: Action, type: SubjectType, columnOf: ColumnOf): SqlCondition | null {
+  let byKey = accessConditions.get(ability);
+  if (!byKey) accessConditions.set(ability, (byKey = new Map()));
+  const key = `${action} ${type}`;
+  if (!byKey.has(key)) {
+    const filter = accessFilter(ability, action, type);
+    byKey.set(key, filter && conditionSql(filter, columnOf));
+  }
+  return byKey.get(key)!;
+}
+
+/** A ColumnOf over fixed property -> column pairs; a property not listed is an error, never ignored. */
+export function columnsOf(columns: Readonly<Record<string, string>>): ColumnOf {
+  return (field) => {
+    const column = Object.hasOwn(columns, field) ? columns[field] : undefined;
+    if (!column) throw new Error(`no column for the condition field ${field}`);
+    return column;
+  };
 }
