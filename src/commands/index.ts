@@ -16,21 +16,13 @@ import { UpdateProductHandler } from './products/update-product.handler.js';
 import { CommandRecordSchema } from './shared/command-record.entity.js';
 import { CommandRunner } from './shared/command-runner.js';
 import type { IdempotencyStore } from './shared/idempotency.js';
-import { OutboxEventSchema } from './shared/outbox-event.entity.js';
 import { DeleteWebhookHandler } from './webhooks/delete-webhook.handler.js';
 import { SubscribeWebhookHandler } from './webhooks/subscribe-webhook.handler.js';
 import { WebhookSubscriptionSchema } from './webhooks/webhook-subscription.entity.js';
 import { WebhookTargetPolicy } from './webhooks/webhook-target.js';
 
 /** The write side's entities, registered with MikroORM by the composition root. */
-export const commandEntities = [
-  ProductSchema,
-  CustomerSchema,
-  OrderSchema,
-  OutboxEventSchema,
-  CommandRecordSchema,
-  WebhookSubscriptionSchema,
-];
+export const commandEntities = [ProductSchema, CustomerSchema, OrderSchema, CommandRecordSchema, WebhookSubscriptionSchema];
 
 /** Every use case that changes state: the table of contents of the write side. */
 export interface Commands {

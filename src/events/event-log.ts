@@ -10,10 +10,12 @@ import { upcast } from './upcasting.js';
 /** The PostgreSQL channel a committing command notifies, which wakes the outbox relay. */
 export const OUTBOX_CHANNEL = 'outbox_events';
 
-/** A row of outbox_events, the event log, as PostgreSQL returns it to plain SQL. */
-export interface EventLogRow {
+/**
+ * A row of outbox_events, the event log, as the write side appends it: the one description of the
+ * row besides its migration (test/integration/event-log-shape.test.ts compares the two).
+ */
+export interface NewEventLogRow {
   id: string;
-  position: string;
   tenant_id: string;
   type: string;
   schema_version: number;
@@ -24,6 +26,42 @@ export interface EventLogRow {
   payload: unknown;
   trace_context: Record<string, string> | null;
   occurred_at: string | Date;
+}
+
+/** A row as PostgreSQL returns it to plain SQL: `position` is assigned by the database, `published_at` by the relay. */
+export interface EventLogRow extends NewEventLogRow {
+  position: string;
+  published_at: string | Date | null;
+}
+
+/** The columns the write side inserts, in order; JSON columns are sent as text and cast. */
+export const EVENT_LOG_INSERT_COLUMNS = [
+  'id',
+  'tenant_id',
+  'type',
+  'schema_version',
+  'aggregate_type',
+  'aggregate_id',
+  'aggregate_version',
+  'command_id',
+  'payload',
+  'trace_context',
+  'occurred_at',
+] as const satisfies readonly (keyof NewEventLogRow)[];
+
+const JSON_COLUMNS: ReadonlySet<keyof NewEventLogRow> = new Set(['payload', 'trace_context']);
+const ROW_PLACEHOLDERS = `(${EVENT_LOG_INSERT_COLUMNS.map((column) => (JSON_COLUMNS.has(column) ? '?::jsonb' : '?')).join(', ')})`;
+
+/** `insert into outbox_events (...) values (...), ...` for `count` rows, with `?` placeholders. */
+export function eventLogInsert(count: number): string {
+  return `insert into outbox_events (${EVENT_LOG_INSERT_COLUMNS.join(', ')}) values ${Array(count).fill(ROW_PLACEHOLDERS).join(', ')}`;
+}
+
+/** The placeholder values of one row for `eventLogInsert`, in column order. */
+export function eventLogValues(row: NewEventLogRow): unknown[] {
+  return EVENT_LOG_INSERT_COLUMNS.map((column) =>
+    JSON_COLUMNS.has(column) ? (row[column] === null ? null : JSON.stringify(row[column])) : row[column],
+  );
 }
 
 /** The envelope an event travels in, read back from the log in today's shape (the relay and rebuilds share it). */

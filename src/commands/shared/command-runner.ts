@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OUTBOX_CHANNEL } from '../../events/event-log.js';
+import { eventLogInsert, eventLogValues, OUTBOX_CHANNEL } from '../../events/event-log.js';
 import type { NewEvent } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
@@ -101,8 +101,6 @@ interface JournalEntry {
   traceContext: Record<string, string> | null;
 }
 
-const OUTBOX_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, null)';
-
 /**
  * The command record, its outbox rows and the relay's wake-up (delivered by PostgreSQL only if
  * the transaction commits) in one round trip: through the unit of work they were three to five,
@@ -112,24 +110,23 @@ async function writeJournal(em: EntityManager, command: JournalEntry, events: Ne
   const { principal, target } = command;
   const at = command.now.toISOString();
   const commandRow = [command.id, principal.tenantId, principal.id, command.type, target.aggregateType, target.aggregateId, at];
-  const eventRows = events.flatMap((event) => [
-    newId(command.now.getTime()),
-    principal.tenantId,
-    event.type,
-    event.schemaVersion,
-    event.aggregateType,
-    event.aggregateId,
-    event.aggregateVersion,
-    command.id,
-    JSON.stringify(event.payload),
-    command.traceContext && JSON.stringify(command.traceContext),
-    at,
-  ]);
+  const eventRows = events.flatMap((event) =>
+    eventLogValues({
+      id: newId(command.now.getTime()),
+      tenant_id: principal.tenantId,
+      type: event.type,
+      schema_version: event.schemaVersion,
+      aggregate_type: event.aggregateType,
+      aggregate_id: event.aggregateId,
+      aggregate_version: event.aggregateVersion,
+      command_id: command.id,
+      payload: event.payload,
+      trace_context: command.traceContext,
+      occurred_at: at,
+    }),
+  );
   const outbox = events.length
-    ? `, events as (insert into outbox_events (id, tenant_id, type, schema_version, aggregate_type, aggregate_id,
-         aggregate_version, command_id, payload, trace_context, occurred_at, published_at)
-       values ${events.map(() => OUTBOX_ROW).join(', ')})
-       select pg_notify('${OUTBOX_CHANNEL}', '')`
+    ? `, events as (${eventLogInsert(events.length)}) select pg_notify('${OUTBOX_CHANNEL}', '')`
     : ' select 1';
   await em.execute(
     `with command as (insert into command_log (id, tenant_id, principal_id, type, status, aggregate_type, aggregate_id,
