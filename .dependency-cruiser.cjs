@@ -57,6 +57,22 @@ module.exports = {
       to: { path: '^src/api/' },
     },
     {
+      name: 'only-entries-import-the-composition-root',
+      severity: 'error',
+      comment:
+        'The layers receive named dependencies; only process entries (and the API, which is one) build or name the services bag.',
+      from: { path: '^src/(commands|queries|workers|events|policies|platform)/', pathNot: '^src/workers/main\\.ts$' },
+      to: { path: '^src/composition-root\\.ts$' },
+    },
+    {
+      name: 'the-relay-reads-only-the-log',
+      severity: 'error',
+      comment:
+        'The outbox relay takes the row, its mapping and the wake-up channel from src/events/event-log.ts, never from the write or read side.',
+      from: { path: '^src/workers/relay/' },
+      to: { path: '^src/(commands|queries|api|policies)/' },
+    },
+    {
       name: 'no-test-code-in-src',
       severity: 'error',
       from: { path: '^(src|migrations)/' },

@@ -35,20 +35,40 @@ export interface Process {
   onDeadLetter?: ConsumerSettings['onDeadLetter'];
 }
 
+/** A process builder that receives only the dependencies it names, and refuses to start without one of them. */
+export type ProcessFactory = ((deps: ProcessDependencies) => Process) & { needs: readonly (keyof ProcessDependencies)[] };
+
+function defineProcess<K extends keyof ProcessDependencies>(
+  name: QueueName,
+  needs: readonly K[],
+  build: (deps: Pick<ProcessDependencies, K>) => Process,
+): ProcessFactory {
+  const factory = (deps: ProcessDependencies) => {
+    const missing = needs.filter((need) => deps[need] === undefined || deps[need] === null);
+    if (missing.length) throw new Error(`the ${name} process needs ${missing.join(', ')}`);
+    return build(Object.fromEntries(needs.map((need) => [need, deps[need]])) as Pick<ProcessDependencies, K>);
+  };
+  return Object.assign(factory, { needs });
+}
+
 /**
  * The process that handles each queue's jobs. Keyed by every declared queue (src/workers/queues.ts),
  * so a queue without a process does not compile.
  */
-export const PROCESSES: Record<QueueName, (deps: ProcessDependencies) => Process> = {
-  projections: (deps) => ({
+export const PROCESSES: Record<QueueName, ProcessFactory> = {
+  projections: defineProcess('projections', ['projector', 'metrics', 'commandFailures'], (deps) => ({
     handler: projectionsHandler(deps.projector, deps.metrics),
     // A command whose events cannot be projected is reported failed, not left "accepted" forever.
     onDeadLetter: async (job, error) => {
       const commandId = (job.data as { commandId?: unknown } | null)?.commandId;
       if (typeof commandId === 'string') await deps.commandFailures.record(commandId, error.message);
     },
-  }),
-  payments: (deps) => ({ handler: paymentsHandler(deps.commands.recordPayment, deps.paymentGateway) }),
-  'order-expiry': (deps) => ({ handler: expiryHandler(deps.commands.expireOrder) }),
-  webhooks: (deps) => ({ handler: webhooksHandler(deps) }),
+  })),
+  payments: defineProcess('payments', ['commands', 'paymentGateway'], (deps) => ({
+    handler: paymentsHandler(deps.commands.recordPayment, deps.paymentGateway),
+  })),
+  'order-expiry': defineProcess('order-expiry', ['commands'], (deps) => ({ handler: expiryHandler(deps.commands.expireOrder) })),
+  webhooks: defineProcess('webhooks', ['orm', 'config', 'clock', 'queues', 'secrets'], (deps) => ({
+    handler: webhooksHandler(deps),
+  })),
 };

@@ -1,9 +1,25 @@
-import type { Worker } from 'bullmq';
-import type { Services } from '../composition-root.js';
-import { startConsumer } from './consumer.js';
-import { PROCESSES } from './processes.js';
-import { QUEUE_NAMES, QUEUES, WORKER_ROLES, routingTable } from './queues.js';
+import type { Queue, Worker } from 'bullmq';
+import type { IdempotencyStore } from '../commands/shared/idempotency.js';
+import type { ConnectionWarnings } from '../platform/connection-warnings.js';
+import type { Logger } from '../platform/logger.js';
+import type { Observer } from '../platform/observe.js';
+import { startConsumer, type DeadLetter } from './consumer.js';
+import { PROCESSES, type ProcessDependencies } from './processes.js';
+import { QUEUE_NAMES, QUEUES, WORKER_ROLES, routingTable, type QueueName } from './queues.js';
 import { OutboxRelay } from './relay/outbox-relay.js';
+
+/**
+ * What the worker roles use, named: the composition root provides it (the API and tests pass their
+ * services), but nothing here imports the root. Each process takes its own part (src/workers/processes.ts).
+ */
+export interface WorkerDependencies extends ProcessDependencies {
+  logger: Logger;
+  observer: Observer;
+  connectionWarnings: ConnectionWarnings;
+  deadLetterQueues: ReadonlyMap<QueueName, Queue<DeadLetter>>;
+  /** Purged hourly by the relay role. */
+  idempotencyKeys: IdempotencyStore;
+}
 
 export interface RunningWorkers {
   roles: string[];
@@ -22,7 +38,7 @@ export function resolveRoles(requested: readonly string[]): string[] {
  * Starts the requested roles in this process. `stop()` drains: the relay finishes its cycle,
  * consumers finish their active jobs (BullMQ `close()` waits for them), then connections close.
  */
-export function startWorkers(services: Services, requested: readonly string[]): RunningWorkers {
+export function startWorkers(services: WorkerDependencies, requested: readonly string[]): RunningWorkers {
   const roles = resolveRoles(requested);
   const { config, logger } = services;
   const settings = {
@@ -34,6 +50,10 @@ export function startWorkers(services: Services, requested: readonly string[]): 
     observer: services.observer,
     connectionWarnings: services.connectionWarnings,
   };
+
+  // Built first: a process missing a dependency stops the start before anything runs.
+  const drained = QUEUE_NAMES.filter((queue) => roles.includes(QUEUES[queue].role));
+  const processes = drained.map((queue) => ({ queue, process: PROCESSES[queue](services) }));
 
   const relay = roles.includes('relay')
     ? new OutboxRelay(
@@ -55,9 +75,7 @@ export function startWorkers(services: Services, requested: readonly string[]): 
   const purge = relay ? setInterval(() => void purgeExpiredKeys(services), 3_600_000) : undefined;
   purge?.unref();
 
-  const drained = QUEUE_NAMES.filter((queue) => roles.includes(QUEUES[queue].role));
-  const workers: Worker[] = drained.map((queue) => {
-    const process = PROCESSES[queue](services);
+  const workers: Worker[] = processes.map(({ queue, process }) => {
     const consumerSettings = { ...settings, onDeadLetter: process.onDeadLetter };
     return startConsumer(queue, process.handler, services.deadLetterQueues.get(queue)!, consumerSettings, logger);
   });
@@ -86,7 +104,9 @@ async function closeWithin(worker: Worker, timeoutMs: number): Promise<void> {
 }
 
 /** Hourly on the relay role. A failure is logged and counted (cqrs_housekeeping_failures_total), never hidden. */
-export async function purgeExpiredKeys(services: Pick<Services, 'idempotencyKeys' | 'logger' | 'metrics'>): Promise<void> {
+export async function purgeExpiredKeys(
+  services: Pick<WorkerDependencies, 'idempotencyKeys' | 'logger' | 'metrics'>,
+): Promise<void> {
   try {
     const purged = await services.idempotencyKeys.purgeExpired();
     if (purged) services.logger.info('purged expired idempotency keys', { purged });

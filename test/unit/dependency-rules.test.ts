@@ -20,13 +20,16 @@ async function violationsIn(baseDir: string): Promise<string[]> {
 }
 
 describe('Dependency rules (DESIGN.md, enforced by npm run deps:check)', () => {
-  it('When the write side imports the read side, or platform imports the API, then the rules report both', async () => {
+  it('When the write side imports the read side, platform imports the API, a worker module imports the composition root or the relay doubles back to the read side, then the rules report each', async () => {
     const violations = await violationsIn('test/fixtures/layering');
 
     expect(violations).to.include.members([
       'commands-stay-on-the-write-side: src/commands/reaches-into-queries.ts',
       'platform-knows-no-domain: src/platform/knows-the-api.ts',
+      'only-entries-import-the-composition-root: src/workers/imports-the-root.ts',
+      'the-relay-reads-only-the-log: src/workers/relay/doubles-back.ts',
     ]);
+    expect(violations.filter((violation) => violation.includes('src/workers/main.ts'))).to.deep.equal([]);
     expect(violations.filter((violation) => violation.includes('events/contract.ts'))).to.deep.equal([]);
   });
 });
