@@ -6,13 +6,15 @@ import type { Metrics } from '../platform/metrics.js';
 import type { Observer } from '../platform/observe.js';
 import { withLogContext } from '../platform/logger.js';
 import { openWorker, type QueueSettings } from '../platform/queues.js';
-import type { QueueName } from './queues.js';
+import { STALLS_PER_ATTEMPT, type QueueName } from './queues.js';
 
 export type JobHandler = (job: Job) => Promise<unknown>;
 
 export interface ConsumerSettings extends QueueSettings {
   concurrency: number;
   lockDurationMs: number;
+  /** BullMQ's stall limit: a backstop above the consumer's own budget (maxStalledCountFor in queues.ts). */
+  maxStalledCount: number;
   metrics: Metrics;
   observer: Observer;
   connectionWarnings: ConnectionWarnings;
@@ -30,10 +32,20 @@ export interface DeadLetter {
   deadLetteredAt: string;
 }
 
+/** A job whose workers died under it more often than its attempt allows (STALLS_PER_ATTEMPT). */
+export class JobStalledTooOftenError extends Error {
+  override name = 'JobStalledTooOftenError';
+}
+
+/** BullMQ's reason for a job it failed itself past `maxStalledCount` (the processor never ran). */
+const BULLMQ_STALL_LIMIT = 'job stalled more than allowable limit';
+
 /**
  * Runs `handler` for every job of `queue`. Cross-cutting work lives here, not in handlers: a log
  * context per job, the observer's span, metrics and log line, and dead-lettering once a job is out of attempts or its payload is
- * unrecoverable. The dead-letter queue keeps the original name and data for a redrive.
+ * unrecoverable. The dead-letter queue keeps the original name and data for a redrive. A job that
+ * stalled past its attempt's budget fails that attempt here, so it takes the same retry and
+ * dead-letter path as any other failure.
  */
 export function startConsumer(
   queue: QueueName,
@@ -48,7 +60,10 @@ export function startConsumer(
   const processJob = async (job: Job) => {
     const stopTimer = metrics.jobDuration.startTimer({ queue });
     try {
-      const result = await observed(() => handler(job));
+      const result = await observed(() => {
+        assertStallBudget(job);
+        return handler(job);
+      });
       metrics.jobsCompleted.inc({ queue });
       stopTimer({ outcome: 'completed' });
       return result;
@@ -87,8 +102,15 @@ export function startConsumer(
       concurrency: settings.concurrency,
       lockDuration: settings.lockDurationMs,
       stalledInterval: settings.lockDurationMs,
+      maxStalledCount: settings.maxStalledCount,
     },
   );
+  // Backstop: should BullMQ ever fail a job through its own stall limit, the processor never ran,
+  // so the job is dead-lettered here rather than left failed where no operator looks.
+  worker.on('failed', (job, error) => {
+    if (job && error.message === BULLMQ_STALL_LIMIT)
+      void withLogContext({ queue, jobId: job.id, job: job.name }, () => deadLetter(job, error));
+  });
   // BullMQ reports connection trouble here (without a listener Node would crash the worker), once
   // per reconnect attempt of every queue: those lines are rate-limited per dependency.
   worker.on('error', (error) => {
@@ -96,6 +118,16 @@ export function startConsumer(
     else logger.warn('worker connection problem', { queue, error: error.message });
   });
   return worker;
+}
+
+/** Stalls are counted over the job's life (BullMQ's `stalledCounter`); each attempt adds a budget. */
+function assertStallBudget(job: Job): void {
+  const allowed = STALLS_PER_ATTEMPT * (job.attemptsMade + 1);
+  if (job.stalledCounter > allowed) {
+    throw new JobStalledTooOftenError(
+      `job stalled ${job.stalledCounter} times (its worker died or lost the lock while running it); ${allowed} allowed by attempt ${job.attemptsMade + 1}`,
+    );
+  }
 }
 
 function isLastAttempt(job: Job, error: Error): boolean {

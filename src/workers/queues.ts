@@ -74,6 +74,25 @@ export const JOB_RETENTION = {
   failed: { age: 7 * 24 * 3600, count: 1_000 },
 } as const;
 
+/**
+ * How many times a job may stall (its worker died, or lost the job's lock, while running it) per
+ * attempt. Handlers are idempotent, so a stalled job simply runs again; the budget only stops a job
+ * that takes down every worker that runs it (a poison pill) from cycling forever. A job that stalls
+ * more often than this within one attempt fails that attempt in the consumer (src/workers/consumer.ts),
+ * like any other failure: retried with backoff while attempts remain, then dead-lettered.
+ */
+export const STALLS_PER_ATTEMPT = 3;
+
+/**
+ * BullMQ's own `maxStalledCount` for a queue's workers: above any count the consumer lets through
+ * (a stall budget for every attempt, plus one attempt's worth). BullMQ fails a job past its limit
+ * without running the processor; that stays a backstop the consumer dead-letters, never the path.
+ */
+export function maxStalledCountFor(queue: QueueName, config: Config): number {
+  const declared: QueueDeclaration = QUEUES[queue];
+  return STALLS_PER_ATTEMPT * (declared.attempts(config) + 1);
+}
+
 /** A queue's default job options: attempts and backoff from its declaration, bounded retention. */
 export function jobOptionsFor(queue: QueueName, config: Config): JobsOptions {
   const declared: QueueDeclaration = QUEUES[queue];

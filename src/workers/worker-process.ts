@@ -5,7 +5,7 @@ import type { Logger } from '../platform/logger.js';
 import type { Observer } from '../platform/observe.js';
 import { startConsumer, type DeadLetter } from './consumer.js';
 import { PROCESSES, type ProcessDependencies } from './processes.js';
-import { QUEUE_NAMES, QUEUES, WORKER_ROLES, routingTable, type QueueName } from './queues.js';
+import { maxStalledCountFor, QUEUE_NAMES, QUEUES, WORKER_ROLES, routingTable, type QueueName } from './queues.js';
 import { OutboxRelay } from './relay/outbox-relay.js';
 
 /**
@@ -76,7 +76,11 @@ export function startWorkers(services: WorkerDependencies, requested: readonly s
   purge?.unref();
 
   const workers: Worker[] = processes.map(({ queue, process }) => {
-    const consumerSettings = { ...settings, onDeadLetter: process.onDeadLetter };
+    const consumerSettings = {
+      ...settings,
+      maxStalledCount: maxStalledCountFor(queue, config),
+      onDeadLetter: process.onDeadLetter,
+    };
     return startConsumer(queue, process.handler, services.deadLetterQueues.get(queue)!, consumerSettings, logger);
   });
   logger.info('workers started', { roles });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { deadLetterQueueOf } from '../../src/workers/queues.js';
+import { deadLetterQueueOf, STALLS_PER_ATTEMPT } from '../../src/workers/queues.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -56,5 +56,50 @@ describe('Dead letters (real workers)', () => {
     const deadLetters = await service.services.deadLetterQueues.get('projections')!.getJobs(['waiting']);
     expect(deadLetters.map((job) => job.data.name)).to.include('OrderPlaced');
     expect(deadLetters.find((job) => job.data.name === 'OrderPlaced')!.data.attemptsMade).to.equal(2);
+  });
+
+  /** A job whose workers already died under it `stalls` times (or that BullMQ itself marked to fail). */
+  async function jobThatStalled(jobId: string, fields: Record<string, string | number>) {
+    const projections = service.services.queues.get('projections')!;
+    const job = await projections.add('Garbage', { hello: 'world' }, { jobId, delay: 600_000 });
+    await service.services.redis.hset(`${service.config.QUEUE_PREFIX}:projections:${jobId}`, fields);
+    await job.promote();
+  }
+
+  const deadLetterOf = (jobId: string) =>
+    eventually(
+      async () => (await service.services.deadLetterQueues.get('projections')!.getJob(jobId)) ?? undefined,
+      10_000,
+      `the dead letter of ${jobId}`,
+    );
+
+  it('When a job stalled more often than one attempt allows, then that attempt fails and the job is retried like any failure', async () => {
+    await jobThatStalled('stalled-once-too-often', { stc: STALLS_PER_ATTEMPT + 1 });
+
+    const dead = await deadLetterOf('stalled-once-too-often');
+
+    // Attempt 1 failed on the stall budget and was retried; attempt 2 ran the handler, which
+    // refused the payload: the stall did not bypass retries, nor end the job by itself.
+    expect(dead.data).to.include({ jobId: 'stalled-once-too-often', attemptsMade: 2 });
+    expect(dead.data.failedReason).to.match(/not a known event envelope/);
+  });
+
+  it('When a job keeps stalling past its last attempt, then it is dead-lettered naming the stalls', async () => {
+    await jobThatStalled('stalls-forever', { stc: STALLS_PER_ATTEMPT * 2 + 1 });
+
+    const dead = await deadLetterOf('stalls-forever');
+
+    expect(dead.data).to.include({ jobId: 'stalls-forever', attemptsMade: 2 });
+    expect(dead.data.failedReason).to.match(/stalled 7 times/);
+  });
+
+  it('When BullMQ fails a job through its own stall limit (the processor never runs), then the job is still dead-lettered', async () => {
+    await jobThatStalled('failed-by-bullmq', { stc: 99, defa: 'job stalled more than allowable limit' });
+
+    const dead = await deadLetterOf('failed-by-bullmq');
+
+    expect(dead.data.failedReason).to.equal('job stalled more than allowable limit');
+    const failed = await service.services.queues.get('projections')!.getJob('failed-by-bullmq');
+    expect(failed!.failedReason).to.equal('job stalled more than allowable limit');
   });
 });
