@@ -19,7 +19,7 @@ export interface ReadModel {
   /** What its queries authorize (`src/policies/abilities.ts`): a subject no rule grants fails `test/unit/read-models.test.ts`. */
   subject: SubjectType;
   /** Entities its queries read through; registered with MikroORM. */
-  entities: readonly EntitySchema<any, any>[];
+  entities: readonly EntitySchema[];
   /** Its projection: the consumer name (inbox, rebuilds, metrics), the events it follows, the tables it owns, `apply`. */
   projection: (adapters: ReadModelAdapters) => Projection;
 }
@@ -51,4 +51,4 @@ export function createProjections(adapters: ReadModelAdapters): Projections {
 }
 
 /** The entities of every read model, for MikroORM. */
-export const readModelEntities: EntitySchema<any, any>[] = Object.values(READ_MODELS).flatMap((model) => [...model.entities]);
+export const readModelEntities: EntitySchema[] = Object.values(READ_MODELS).flatMap((model) => [...model.entities]);

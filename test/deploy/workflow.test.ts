@@ -13,6 +13,7 @@ const CONTRACT = [
   'npm run typecheck',
   'npm run openapi:check',
   'npm run deps:check',
+  'npm run new:check',
   'npm run test:local',
   'npm run test:fuzz',
   'npm run test:images',

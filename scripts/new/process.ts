@@ -1,0 +1,103 @@
+import type { Names } from './names.js';
+import type { SourceEdits } from './source-edits.js';
+
+/**
+ * A background process: its queue declared once (routing, job options, dead-letter queue, worker
+ * role, metrics and the dashboard derive from it), its handler, its entry in PROCESSES, and an
+ * integration test through the real relay and a real worker.
+ */
+export function newProcess(n: Names, edits: SourceEdits): string[] {
+  edits.insertBeforeEnd(
+    'src/workers/queues.ts',
+    /^export const QUEUES = \{$/,
+    /^\} as const satisfies Record<string, QueueDeclaration>;$/,
+    `  '${n.kebab}': {
+    role: '${n.kebab}',
+    // Narrow this to the events the process needs.
+    receives: DOMAIN_EVENT_TYPES,
+    attempts: fixed(5),
+    backoffMs: fixed(250),
+  },`,
+  );
+  edits.create(
+    `src/workers/processes/${n.kebab}.worker.ts`,
+    `import type { Job } from 'bullmq';
+import { eventFromJob } from '../job-envelope.js';
+
+/**
+ * ${n.kebab}: one job per event its queue receives (src/workers/queues.ts). A job that is not an
+ * event envelope goes straight to the dead-letter queue. Act through a command (a dependency from
+ * ProcessDependencies), never by writing read models; jobs may be redelivered, so whatever it does
+ * must be idempotent.
+ */
+export function ${n.camel}Handler() {
+  return async (job: Job) => {
+    const event = eventFromJob(job.data);
+    return { handled: event.id };
+  };
+}
+`,
+  );
+  edits.addImport('src/workers/processes.ts', `import { ${n.camel}Handler } from './processes/${n.kebab}.worker.js';`);
+  edits.insertBeforeEnd(
+    'src/workers/processes.ts',
+    /^export const PROCESSES: Record<QueueName, /,
+    /^\};$/,
+    `  '${n.kebab}': () => ({ handler: ${n.camel}Handler() }),`,
+  );
+
+  const test = `test/integration/${n.kebab}.process.test.ts`;
+  edits.create(
+    test,
+    `import { expect } from 'chai';
+import { SCHEMA_VERSIONS } from '../../src/events/upcasting.js';
+import { newId } from '../../src/platform/ids.js';
+import { QUEUES } from '../../src/workers/queues.js';
+import { rows } from '../support/fixtures.js';
+import { eventually } from '../support/http.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+describe('${n.kebab} process (PostgreSQL, Redis)', function () {
+  this.timeout(60_000);
+  let service: TestService;
+  before(async () => {
+    service = await startTestService({ api: false, roles: ['relay', '${n.kebab}'] });
+  });
+  after(() => service.stop());
+
+  it('When an event its queue receives is committed, then the relay queues it and the process completes the job', async () => {
+    const type = QUEUES['${n.kebab}'].receives[0]!;
+    const id = newId();
+    await rows(
+      service.services,
+      \`insert into outbox_events (id, tenant_id, type, schema_version, aggregate_type, aggregate_id, aggregate_version, payload, occurred_at)
+       values (?, 'acme', ?, ?, 'Test', ?, 1, '{}', now())\`,
+      [id, type, SCHEMA_VERSIONS[type], newId()],
+    );
+    const queue = service.services.queues.get('${n.kebab}')!;
+
+    const job = await eventually(
+      async () => {
+        const queued = await queue.getJob(id);
+        return (await queued?.isCompleted()) && queued;
+      },
+      20_000,
+      'the job to complete',
+    );
+
+    expect(job.returnvalue).to.deep.equal({ handled: id });
+  });
+
+  it('When a job carries no event, then it is dead-lettered at once, not retried', async () => {
+    await service.services.queues.get('${n.kebab}')!.add('Broken', { not: 'an event' }, { jobId: 'broken' });
+    const deadLetters = service.services.deadLetterQueues.get('${n.kebab}')!;
+
+    const dead = await eventually(() => deadLetters.getJob('broken'), 20_000, 'the dead letter');
+
+    expect(dead.data.attemptsMade).to.equal(1);
+  });
+});
+`,
+  );
+  return [test];
+}
