@@ -1,7 +1,7 @@
 import { ValidateError } from '@tsoa/runtime';
 import type { NextFunction, Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
-import { AppError, type ErrorKind, type ProblemExtensions } from '../platform/errors.js';
+import { AppError, NotReadyError, type ErrorKind, type ProblemExtensions } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 
 /** The only place in the service that chooses an HTTP status for an error. */
@@ -37,7 +37,7 @@ const TITLES: Record<number, string> = {
 /** RFC 9457 problem details, as every error is answered (`application/problem+json`). */
 export interface Problem extends ProblemExtensions {
   /**
-   * Stable per error: `/problems/<code>` (see docs/errors.md).
+   * Stable per error: `/problems/<code>` (listed per operation in docs/api.md).
    * @example "/problems/order.not-found"
    */
   type: string;
@@ -49,7 +49,7 @@ export interface Problem extends ProblemExtensions {
   instance?: string;
 }
 
-/** Stable, documented problem types: `/problems/<code>` (see docs/errors.md). */
+/** Stable, documented problem types: `/problems/<code>` (listed per operation in docs/api.md). */
 export const problemType = (code: string): string => `/problems/${code}`;
 
 export function problemOf(error: unknown): Problem {
@@ -114,8 +114,10 @@ export function sendProblem(response: Response, problem: Problem, instance?: str
 export function errorHandler(logger: Logger) {
   return (error: unknown, request: Request, response: Response, _next: NextFunction): void => {
     const problem = problemOf(error);
+    // A refused readiness probe is the probe working (draining, or an outage alerted on its own).
+    if (error instanceof NotReadyError) logger.debug('not ready', { checks: error.extensions.checks });
     // An unreachable dependency is an outage (alerted on its own), not a bug: no stack per request.
-    if (problem.status === 503)
+    else if (problem.status === 503)
       logger.warn('request failed: dependency unavailable', { error: String(error), path: request.path });
     else if (problem.status >= 500) logger.error('request failed', { error: describe(error), path: request.path });
     else logger.debug('request refused', { status: problem.status, type: problem.type });

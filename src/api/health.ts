@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Services } from '../composition-root.js';
 import { pendingMigrations } from '../platform/db/orm.js';
+import { NotReadyError } from '../platform/errors.js';
 import { redisAnswers } from '../platform/redis.js';
 
 export interface Readiness {
@@ -9,8 +10,9 @@ export interface Readiness {
 
 /**
  * Liveness never touches a dependency (a restart cannot fix PostgreSQL). Readiness is gated by
- * PostgreSQL and applied migrations, and turns 503 as soon as draining starts. Redis is reported
- * but does not gate the API: the write path needs only PostgreSQL.
+ * PostgreSQL and applied migrations, and is refused (NotReadyError: 503 problem+json with the
+ * checks, from the error handler) as soon as draining starts. Redis is reported but does not gate
+ * the API: the write path needs only PostgreSQL.
  */
 export function healthRoutes(services: Services, readiness: Readiness): Router {
   const router = Router();
@@ -19,11 +21,9 @@ export function healthRoutes(services: Services, readiness: Readiness): Router {
   });
   router.get('/health/ready', async (_request, response) => {
     const [database, redis] = await Promise.all([databaseState(services), redisAnswers(services.redis)]);
-    const ok = !readiness.draining && database === 'ok';
-    response.status(ok ? 200 : 503).json({
-      status: ok ? 'ok' : 'unavailable',
-      checks: { draining: String(readiness.draining), database, redis: redis ? 'ok' : 'unreachable (not gating)' },
-    });
+    const checks = { draining: String(readiness.draining), database, redis: redis ? 'ok' : 'unreachable (not gating)' };
+    if (readiness.draining || database !== 'ok') throw new NotReadyError(checks);
+    response.json({ status: 'ok', checks });
   });
   return router;
 }

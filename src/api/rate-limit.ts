@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError } from '../platform/errors.js';
+import { RateLimitedError } from '../platform/errors.js';
 
 export interface RateLimitSettings {
   points: number;
@@ -45,7 +45,7 @@ export function rateLimit(redis: Redis, settings: RateLimitSettings, keyPrefix: 
         if (!(rejection instanceof RateLimiterRes)) return next(rejection);
         setRateLimitHeaders(response, settings.points, rejection);
         response.set('Retry-After', String(Math.ceil(rejection.msBeforeNext / 1000)));
-        next(new AppError('too_many_requests', 'request.rate-limited', 'Too many requests; retry after the time in Retry-After'));
+        next(new RateLimitedError());
       },
     );
   };

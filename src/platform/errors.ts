@@ -39,6 +39,13 @@ export interface ProblemExtensions {
   /** `webhook.target-refused` and `webhook.target-unresolvable`: the target, and why it is refused. */
   url?: string;
   reason?: string;
+  /** `service.not-ready` (`/health/ready`, outside `/v1`): each readiness check and its state. */
+  checks?: ReadinessChecks;
+}
+
+/** Each readiness check of a process and its state (`ok`, or what is wrong). */
+export interface ReadinessChecks {
+  [check: string]: string;
 }
 
 export class AppError extends Error {
@@ -82,5 +89,19 @@ export class ValidationError extends AppError {
     detail = 'The request is not valid',
   ) {
     super('bad_request', 'request.invalid', detail, { errors: fields });
+  }
+}
+
+/** Readiness refused: draining, or a dependency that gates readiness is down (the probe's 503). */
+export class NotReadyError extends AppError {
+  constructor(checks: ReadinessChecks) {
+    super('unavailable', 'service.not-ready', 'This process is not ready to take traffic; see checks', { checks });
+  }
+}
+
+/** The caller exceeded its rate limit (429, with Retry-After). */
+export class RateLimitedError extends AppError {
+  constructor() {
+    super('too_many_requests', 'request.rate-limited', 'Too many requests; retry after the time in Retry-After');
   }
 }

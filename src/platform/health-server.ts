@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { NotReadyError } from './errors.js';
 
 export interface HealthChecks {
   /** Readiness: false while draining or while a dependency that gates readiness is down. */
@@ -24,12 +25,18 @@ export async function startHealthServer(
     void (async () => {
       if (request.url === '/health/live') return reply(200, 'application/json', JSON.stringify({ status: 'ok' }));
       if (request.url === '/health/ready') {
-        const result = await health.ready();
-        return reply(
-          result.ok ? 200 : 503,
-          'application/json',
-          JSON.stringify({ status: result.ok ? 'ok' : 'unavailable', ...result }),
-        );
+        const { ok, checks } = await health.ready();
+        if (ok) return reply(200, 'application/json', JSON.stringify({ status: 'ok', checks }));
+        // The API's answer to the same refusal (its error handler maps NotReadyError to this problem).
+        const refused = new NotReadyError(checks);
+        const problem = {
+          type: `/problems/${refused.code}`,
+          title: 'Service Unavailable',
+          status: 503,
+          detail: refused.detail,
+          checks,
+        };
+        return reply(503, 'application/problem+json', JSON.stringify(problem));
       }
       if (request.url === '/metrics') return reply(200, registry.contentType, await registry.metrics());
       return reply(404, 'application/problem+json', JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }));

@@ -52,6 +52,8 @@ describe('Graceful shutdown (real processes, SIGTERM)', function () {
     const code = await api.exited();
 
     expect(readiness.status).to.equal(503);
+    expect(readiness.body).to.include({ type: '/problems/service.not-ready' });
+    expect(readiness.body.checks).to.include({ draining: 'true' });
     expect(finished.status).to.equal(200);
     expect(finished.headers.get('consistency')).to.equal('stale');
     expect(code).to.equal(0);

@@ -40,6 +40,9 @@ describe('Readiness without read replicas (DATABASE_READ_URL unreachable)', func
 
     // Assert
     expect(ready.status).to.equal(503);
+    expect(ready.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect(ready.headers.get('retry-after')).to.equal('1');
+    expect(ready.body).to.include({ type: '/problems/service.not-ready', status: 503 });
     expect(ready.body.checks.database).to.equal(`pending migrations: ${latest!.name}`);
   });
 });

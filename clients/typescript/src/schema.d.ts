@@ -350,6 +350,10 @@ export interface components {
             field: string;
             message: string;
         };
+        /** @description Each readiness check of a process and its state (`ok`, or what is wrong). */
+        ReadinessChecks: {
+            [key: string]: string;
+        };
         /** @description RFC 9457 problem details, as every error is answered (`application/problem+json`). */
         Problem: {
             /** @description `request.invalid`: one entry per field that failed validation. */
@@ -375,8 +379,10 @@ export interface components {
             /** @description `webhook.target-refused` and `webhook.target-unresolvable`: the target, and why it is refused. */
             url?: string;
             reason?: string;
+            /** @description `service.not-ready` (`/health/ready`, outside `/v1`): each readiness check and its state. */
+            checks?: components["schemas"]["ReadinessChecks"];
             /**
-             * @description Stable per error: `/problems/<code>` (see docs/errors.md).
+             * @description Stable per error: `/problems/<code>` (listed per operation in docs/api.md).
              * @example /problems/order.not-found
              */
             type: string;

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, ForbiddenError } from '../../platform/errors.js';
+import { ForbiddenError } from '../../platform/errors.js';
+import { BoardActionRefusedError } from './dashboard.errors.js';
 import type { DashboardCaller, Refuse } from './dashboard-session.js';
 
 /**
@@ -28,8 +29,6 @@ export function authorizeBoard(refuse: Refuse) {
     if (!ability.can('operate', 'Queue')) return refuse(new ForbiddenError('open', 'queue dashboard'), request, response, next);
     if (READS.has(request.method)) return next();
     const allowed = request.method === 'PUT' && OPERATOR_ACTIONS.some((action) => action.test(request.path));
-    next(allowed ? undefined : forbidden('The dashboard lets operators retry, remove and promote jobs, nothing else'));
+    next(allowed ? undefined : new BoardActionRefusedError());
   };
 }
-
-const forbidden = (detail: string) => new AppError('forbidden', 'auth.forbidden', detail);

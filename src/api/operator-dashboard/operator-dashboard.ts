@@ -2,10 +2,10 @@ import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { Services } from '../../composition-root.js';
-import { AppError } from '../../platform/errors.js';
 import { defineAbilityFor } from '../../policies/abilities.js';
 import { createTokenVerifier, type TokenVerifier } from '../authentication.js';
 import { problemOf } from '../error-handler.js';
+import { DashboardRoleRefusedError } from './dashboard.errors.js';
 import { endSession, requireSession, startSession } from './dashboard-session.js';
 import { REASONS, signInPage, signOutPage, type Notice } from './pages.js';
 import { BOARD_API_PATH, BOARD_PATH, SIGN_IN_PATH } from './paths.js';
@@ -86,17 +86,12 @@ function signIn(verify: TokenVerifier, logger: Services['logger']) {
       .replace(/^bearer\s+/i, '');
     try {
       const principal = await verify(token);
-      if (!defineAbilityFor(principal).can('operate', 'Queue')) {
-        throw new AppError(
-          'forbidden',
-          'auth.forbidden',
-          `The roles [${principal.roles.join(', ')}] may not open the queue dashboard: it is for platform operators`,
-        );
-      }
+      if (!defineAbilityFor(principal).can('operate', 'Queue')) throw new DashboardRoleRefusedError(principal.roles);
       startSession(request, response, token);
       logger.info('queue dashboard sign-in', { principal: principal.id, tenant: principal.tenantId, roles: principal.roles });
       response.redirect(303, BOARD_PATH);
     } catch (error) {
+      // The status is the error handler's (problemOf); only the representation is a page here.
       const problem = problemOf(error);
       if (problem.status >= 500) return next(error);
       response

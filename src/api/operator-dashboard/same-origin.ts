@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../../platform/errors.js';
+import { CrossOriginRefusedError } from './dashboard.errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -16,7 +16,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function sameOriginOnly(request: Request, _response: Response, next: NextFunction): void {
   if (SAFE_METHODS.has(request.method) || isSameOrigin(request)) return next();
-  next(new AppError('forbidden', 'request.cross-origin', 'Cross-origin requests may not change the queue dashboard'));
+  next(new CrossOriginRefusedError());
 }
 
 function isSameOrigin(request: Request): boolean {
