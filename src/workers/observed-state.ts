@@ -7,6 +7,19 @@ import type { QueueName } from './queues.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
+/** The names of the scrape-time gauges, for whoever queries them (dashboards, alerts and their tests import these). */
+export const SYSTEM_GAUGES = {
+  queueJobs: 'cqrs_queue_jobs',
+  queueBacklog: 'cqrs_queue_backlog_jobs',
+  queueOldestWaiting: 'cqrs_queue_oldest_waiting_age_seconds',
+  outboxBacklog: 'cqrs_outbox_backlog_events',
+  outboxOldestUnpublished: 'cqrs_outbox_oldest_unpublished_age_seconds',
+  dependencyUp: 'cqrs_dependency_up',
+  redisUsedMemory: 'cqrs_redis_used_memory_bytes',
+  redisMaxmemory: 'cqrs_redis_maxmemory_bytes',
+  dbPoolConnections: 'cqrs_db_pool_connections',
+} as const;
+
 interface ObservedSystem {
   orm: Orm;
   redis: Redis;
@@ -22,14 +35,14 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
   const outboxState = outboxStateReader(system.orm);
   const allQueues = [...system.queues.values(), ...system.deadLetterQueues.values()];
 
-  metrics.gaugeAtScrape('cqrs_queue_jobs', 'Jobs per queue and state', ['queue', 'state'], async (gauge) => {
+  metrics.gaugeAtScrape(SYSTEM_GAUGES.queueJobs, 'Jobs per queue and state', ['queue', 'state'], async (gauge) => {
     for (const queue of allQueues) {
       const counts = await queue.getJobCounts(...JOB_STATES);
       for (const state of JOB_STATES) gauge.set({ queue: queue.name, state }, counts[state] ?? 0);
     }
   });
   metrics.gaugeAtScrape(
-    'cqrs_queue_backlog_jobs',
+    SYSTEM_GAUGES.queueBacklog,
     'Jobs ready to run: waiting + prioritized + delayed and due (KEDA scales on it)',
     ['queue'],
     async (gauge) => {
@@ -37,7 +50,7 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
     },
   );
   metrics.gaugeAtScrape(
-    'cqrs_queue_oldest_waiting_age_seconds',
+    SYSTEM_GAUGES.queueOldestWaiting,
     'How long the oldest waiting job has been ready to run',
     ['queue'],
     async (gauge) => {
@@ -45,42 +58,42 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
         gauge.set({ queue: queue.name }, await oldestWaitingAgeSeconds(queue, system.redis));
     },
   );
-  metrics.gaugeAtScrape('cqrs_outbox_backlog_events', 'Committed events not yet published to Redis', [], async (gauge) => {
+  metrics.gaugeAtScrape(SYSTEM_GAUGES.outboxBacklog, 'Committed events not yet published to Redis', [], async (gauge) => {
     gauge.set((await outboxState()).backlog);
   });
+  metrics.gaugeAtScrape(SYSTEM_GAUGES.outboxOldestUnpublished, 'Age of the oldest unpublished event', [], async (gauge) => {
+    gauge.set((await outboxState()).oldestAgeSeconds);
+  });
   metrics.gaugeAtScrape(
-    'cqrs_outbox_oldest_unpublished_age_seconds',
-    'Age of the oldest unpublished event',
-    [],
+    SYSTEM_GAUGES.dependencyUp,
+    'Whether a dependency answers (1) or not (0)',
+    ['dependency'],
     async (gauge) => {
-      gauge.set((await outboxState()).oldestAgeSeconds);
-    },
-  );
-  metrics.gaugeAtScrape('cqrs_dependency_up', 'Whether a dependency answers (1) or not (0)', ['dependency'], async (gauge) => {
-    const [postgres, redis] = await Promise.all([
-      system.orm.em
-        .getConnection()
-        .execute('select 1')
-        .then(
+      const [postgres, redis] = await Promise.all([
+        system.orm.em
+          .getConnection()
+          .execute('select 1')
+          .then(
+            () => 1,
+            () => 0,
+          ),
+        system.redis.ping().then(
           () => 1,
           () => 0,
         ),
-      system.redis.ping().then(
-        () => 1,
-        () => 0,
-      ),
-    ]);
-    gauge.set({ dependency: 'postgres' }, postgres);
-    gauge.set({ dependency: 'redis' }, redis);
-  });
+      ]);
+      gauge.set({ dependency: 'postgres' }, postgres);
+      gauge.set({ dependency: 'redis' }, redis);
+    },
+  );
   // Redis runs with noeviction: at maxmemory every enqueue fails (alerts CqrsRedisMemory*).
-  metrics.gaugeAtScrape('cqrs_redis_used_memory_bytes', 'Memory Redis uses (INFO used_memory)', [], async (gauge) => {
+  metrics.gaugeAtScrape(SYSTEM_GAUGES.redisUsedMemory, 'Memory Redis uses (INFO used_memory)', [], async (gauge) => {
     gauge.set((await redisMemory(system.redis)).used);
   });
-  metrics.gaugeAtScrape('cqrs_redis_maxmemory_bytes', 'Redis maxmemory (0: no limit)', [], async (gauge) => {
+  metrics.gaugeAtScrape(SYSTEM_GAUGES.redisMaxmemory, 'Redis maxmemory (0: no limit)', [], async (gauge) => {
     gauge.set((await redisMemory(system.redis)).max);
   });
-  metrics.gaugeAtScrape('cqrs_db_pool_connections', 'PostgreSQL pool connections by state', ['state'], async (gauge) => {
+  metrics.gaugeAtScrape(SYSTEM_GAUGES.dbPoolConnections, 'PostgreSQL pool connections by state', ['state'], async (gauge) => {
     const pool = await (system.orm.em.getConnection() as PostgreSqlConnection).getNativeClient();
     gauge.set({ state: 'used' }, pool.totalCount - pool.idleCount);
     gauge.set({ state: 'idle' }, pool.idleCount);

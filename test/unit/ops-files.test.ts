@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { Metrics } from '../../src/platform/metrics.js';
-import { observeSystem } from '../../src/workers/observed-state.js';
+import { observeSystem, SYSTEM_GAUGES } from '../../src/workers/observed-state.js';
 
 /**
  * The dashboard (ops/grafana) and the alert rules (ops/prometheus) may only name metrics the
@@ -156,18 +156,20 @@ describe('Dashboards and alerts as files (ops/)', () => {
     ]);
   });
 
-  it('When the alerts are read, then each signal of the runbook has one: API errors and latency, backlog and age, dead letters, outbox, projections, restarts', () => {
+  it('When the alerts are read, then each signal of the runbook has one: API errors and latency, backlog and age, dead letters, outbox, projections, restarts', async () => {
     const used = new Set(rules().flatMap((rule) => metricNamesIn(String(rule.expr))));
+    const metrics = new Metrics({ service: 'test', process: 'test' });
+    const nameOf = async (metric: { get(): Promise<{ name: string }> }) => (await metric.get()).name;
 
     expect([...used]).to.include.members([
-      'http_server_requests_total',
-      'http_server_request_duration_seconds_bucket',
-      'cqrs_queue_backlog_jobs',
-      'cqrs_queue_oldest_waiting_age_seconds',
-      'cqrs_jobs_dead_lettered_total',
-      'cqrs_queue_jobs',
-      'cqrs_outbox_oldest_unpublished_age_seconds',
-      'cqrs_projection_lag_seconds',
+      await nameOf(metrics.httpRequests),
+      `${await nameOf(metrics.httpDuration)}_bucket`,
+      SYSTEM_GAUGES.queueBacklog,
+      SYSTEM_GAUGES.queueOldestWaiting,
+      await nameOf(metrics.jobsDeadLettered),
+      SYSTEM_GAUGES.queueJobs,
+      SYSTEM_GAUGES.outboxOldestUnpublished,
+      await nameOf(metrics.projectionLag),
       'kube_pod_container_status_restarts_total',
     ]);
   });
