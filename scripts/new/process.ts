@@ -27,7 +27,7 @@ import { eventFromJob } from '../job-envelope.js';
 /**
  * ${n.kebab}: one job per event its queue receives (src/workers/queues.ts). A job that is not an
  * event envelope goes straight to the dead-letter queue. Act through a command (a dependency from
- * ProcessDependencies), never by writing read models; jobs may be redelivered, so whatever it does
+ * ProcessDependencies, named in its defineProcess in src/workers/processes.ts), never by writing read models; jobs may be redelivered, so whatever it does
  * must be idempotent.
  */
 export function ${n.camel}Handler() {
@@ -41,19 +41,17 @@ export function ${n.camel}Handler() {
   edits.addImport('src/workers/processes.ts', `import { ${n.camel}Handler } from './processes/${n.kebab}.worker.js';`);
   edits.insertBeforeEnd(
     'src/workers/processes.ts',
-    /^export const PROCESSES: Record<QueueName, /,
+    /^export const PROCESSES: Record<QueueName, ProcessFactory> = \{$/,
     /^\};$/,
-    `  '${n.kebab}': () => ({ handler: ${n.camel}Handler() }),`,
+    `  '${n.kebab}': defineProcess('${n.kebab}', [], () => ({ handler: ${n.camel}Handler() })),`,
   );
 
   const test = `test/integration/${n.kebab}.process.test.ts`;
   edits.create(
     test,
     `import { expect } from 'chai';
-import { SCHEMA_VERSIONS } from '../../src/events/upcasting.js';
-import { newId } from '../../src/platform/ids.js';
 import { QUEUES } from '../../src/workers/queues.js';
-import { rows } from '../support/fixtures.js';
+import { appendEvent } from '../support/event-log.js';
 import { eventually } from '../support/http.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -66,14 +64,7 @@ describe('${n.kebab} process (PostgreSQL, Redis)', function () {
   after(() => service.stop());
 
   it('When an event its queue receives is committed, then the relay queues it and the process completes the job', async () => {
-    const type = QUEUES['${n.kebab}'].receives[0]!;
-    const id = newId();
-    await rows(
-      service.services,
-      \`insert into outbox_events (id, tenant_id, type, schema_version, aggregate_type, aggregate_id, aggregate_version, payload, occurred_at)
-       values (?, 'acme', ?, ?, 'Test', ?, 1, '{}', now())\`,
-      [id, type, SCHEMA_VERSIONS[type], newId()],
-    );
+    const { id } = await appendEvent(service.services, 'acme', QUEUES['${n.kebab}'].receives[0]!);
     const queue = service.services.queues.get('${n.kebab}')!;
 
     const job = await eventually(

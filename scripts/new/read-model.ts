@@ -141,11 +141,8 @@ export class Get${n.pascal}Query {
   edits.create(
     test,
     `import { expect } from 'chai';
-import { eventFromLogRow, type EventLogRow } from '../../src/events/event-log.js';
-import type { DomainEvent } from '../../src/events/index.js';
-import { SCHEMA_VERSIONS } from '../../src/events/upcasting.js';
 import { ForbiddenError } from '../../src/platform/errors.js';
-import { newId } from '../../src/platform/ids.js';
+import { appendEvent } from '../support/event-log.js';
 import { principal, rows } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -157,17 +154,8 @@ describe('${n.snake} read model (PostgreSQL)', function () {
   });
   afterEach(() => service.stop());
 
-  /** An event it follows, in the log as a command's transaction writes it (src/events/event-log.ts). */
-  async function logged(tenantId: string): Promise<DomainEvent> {
-    const type = service.services.projections.${n.camel}.eventTypes[0]!;
-    const [row] = await rows<EventLogRow>(
-      service.services,
-      \`insert into outbox_events (id, tenant_id, type, schema_version, aggregate_type, aggregate_id, aggregate_version, payload, occurred_at, published_at)
-       values (?, ?, ?, ?, 'Test', ?, 1, '{}', now(), now()) returning *\`,
-      [newId(), tenantId, type, SCHEMA_VERSIONS[type], newId()],
-    );
-    return eventFromLogRow(row!);
-  }
+  /** An event it follows, in the log. */
+  const logged = (tenantId: string) => appendEvent(service.services, tenantId, service.services.projections.${n.camel}.eventTypes[0]!);
 
   const table = () => rows(service.services, 'select * from ${n.snake} order by tenant_id, event_type');
 

@@ -3,8 +3,8 @@ import { commandEntities } from '../../src/commands/index.js';
 import { rows } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-/** Tables of the machinery rather than of an aggregate or a read model. */
-const MACHINERY = ['mikro_orm_migrations', 'processed_events', 'idempotency_keys'];
+/** Tables of the machinery (the event log, the inbox, ...) rather than of an aggregate or a read model. */
+const MACHINERY = ['mikro_orm_migrations', 'outbox_events', 'processed_events', 'idempotency_keys'];
 
 describe('Read models: every table the migrations create is owned (PostgreSQL)', function () {
   this.timeout(60_000);
