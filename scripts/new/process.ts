@@ -67,10 +67,11 @@ describe('${n.kebab} process (PostgreSQL, Redis)', function () {
     const { id } = await appendEvent(service.services, 'acme', QUEUES['${n.kebab}'].receives[0]!);
     const queue = service.services.queues.get('${n.kebab}')!;
 
+    // A snapshot read once the job has finished carries its return value.
     const job = await eventually(
       async () => {
         const queued = await queue.getJob(id);
-        return (await queued?.isCompleted()) && queued;
+        return queued?.finishedOn ? queued : undefined;
       },
       20_000,
       'the job to complete',
