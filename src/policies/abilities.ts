@@ -6,7 +6,7 @@ import type { Principal } from './principal.js';
 
 /**
  * The one place that says who may do what. Command handlers check a loaded object with
- * `assertCan`; query handlers turn the same rules into a database filter with `accessFilter`,
+ * `authorize` (or `allows`); query handlers turn the same rules into a database filter with `accessFilter`,
  * so lists never load rows they would then hide. Every rule is bounded by the caller's tenant.
  */
 export type Action = 'read' | 'create' | 'update' | 'delete' | 'cancel' | 'ship' | 'operate';
