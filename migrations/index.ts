@@ -2,6 +2,8 @@ import { Migration20261126000100_initial } from './Migration20261126000100_initi
 import { Migration20261129190000_order_authorization } from './Migration20261129190000_order_authorization.js';
 import { Migration20261129191000_customer_summary_knows_profiles } from './Migration20261129191000_customer_summary_knows_profiles.js';
 import { Migration20261129200000_money_bigint } from './Migration20261129200000_money_bigint.js';
+import { Migration20261129230000_webhook_version } from './Migration20261129230000_webhook_version.js';
+import { Migration20261129230100_webhook_integration_event_types } from './Migration20261129230100_webhook_integration_event_types.js';
 
 /** Every migration, in order. Listed explicitly so compiled and TypeScript runs see the same set. */
 export const migrations = [
@@ -9,4 +11,6 @@ export const migrations = [
   Migration20261129190000_order_authorization,
   Migration20261129191000_customer_summary_knows_profiles,
   Migration20261129200000_money_bigint,
+  Migration20261129230000_webhook_version,
+  Migration20261129230100_webhook_integration_event_types,
 ];

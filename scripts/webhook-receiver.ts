@@ -1,5 +1,5 @@
 /**
- * `npm run webhook:receiver [-- --api http://localhost:3000 --tenant acme --port 4000 --events OrderPlaced,OrderPaid]`
+ * `npm run webhook:receiver [-- --api http://localhost:3000 --tenant acme --port 4000 --events order.placed,order.paid]`
  *
  * A local webhook endpoint for trying deliveries: it listens on 127.0.0.1, subscribes itself
  * through the API as the tenant's admin (a dev token, like `npm run token`), verifies every
@@ -19,7 +19,10 @@ const { values } = parseArgs({
     api: { type: 'string', default: 'http://localhost:3000' },
     tenant: { type: 'string', default: 'acme' },
     port: { type: 'string', default: '0' },
-    events: { type: 'string', default: 'OrderPlaced,OrderPaid,OrderPaymentFailed,OrderCancelled,OrderShipped,OrderExpired' },
+    events: {
+      type: 'string',
+      default: 'order.placed,order.paid,order.payment_failed,order.cancelled,order.shipped,order.expired',
+    },
   },
 });
 const token = signDevToken(loadConfig(), { sub: 'webhook-receiver', tenant: values.tenant, roles: ['admin'] });

@@ -4,9 +4,10 @@
  * only when its content changes, so the watching dev server (npm run dev) beside a test run is not restarted;
  * and renders docs/api.md from it (./reference.ts).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { finishDocument, type OpenApiDocument } from './edge-contract.js';
 import { renderReference } from './reference.js';
+import { writeIfChanged } from './write-if-changed.js';
 
 const RAW = '.tmp/openapi/swagger.json';
 const TARGET = 'src/api/generated/swagger.json';
@@ -14,15 +15,3 @@ const TARGET = 'src/api/generated/swagger.json';
 const document = finishDocument(JSON.parse(readFileSync(RAW, 'utf8')) as OpenApiDocument);
 writeIfChanged(TARGET, `${JSON.stringify(document, null, 2)}\n`);
 writeIfChanged('docs/api.md', renderReference(document));
-
-export function writeIfChanged(path: string, content: string): void {
-  let current: string | undefined;
-  try {
-    current = readFileSync(path, 'utf8');
-  } catch {
-    current = undefined;
-  }
-  if (current === content) return;
-  mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
-  writeFileSync(path, content);
-}

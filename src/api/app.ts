@@ -13,6 +13,7 @@ import { operatorDashboard } from './operator-dashboard/operator-dashboard.js';
 import { requestContext } from './request-context.js';
 import { RegisterRoutes } from './generated/routes.js';
 import openApiDocument from './generated/swagger.json' with { type: 'json' };
+import asyncApiDocument from './generated/asyncapi.json' with { type: 'json' };
 
 export interface ApiDependencies {
   services: Services;
@@ -49,6 +50,10 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
   );
   app.get('/openapi.json', limitPerAddress, (_request, response) => {
     response.json(openApiDocument);
+  });
+  // The webhooks' integration events (AsyncAPI 3), public like the OpenAPI document.
+  app.get('/asyncapi.json', limitPerAddress, (_request, response) => {
+    response.json(asyncApiDocument);
   });
   // Swagger UI needs inline scripts and styles; the rest of the API keeps helmet's strict CSP.
   app.use(

@@ -15,6 +15,8 @@ export const SCHEMA_VERSIONS: Readonly<Record<DomainEventType, number>> = {
   ProductCreated: 1,
   ProductUpdated: 1,
   CustomerProfileChanged: 1,
+  WebhookSubscribed: 1,
+  WebhookDeleted: 1,
 };
 
 type Upcaster = (payload: Record<string, unknown>) => Record<string, unknown>;

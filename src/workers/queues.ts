@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { DOMAIN_EVENT_TYPES, type DomainEventType } from '../events/index.js';
+import { PUBLISHED_DOMAIN_EVENT_TYPES } from '../events/integration/index.js';
 import type { Config } from '../platform/config.js';
 
 /**
@@ -44,7 +45,8 @@ export const QUEUES = {
   },
   webhooks: {
     role: 'webhooks',
-    receives: DOMAIN_EVENT_TYPES,
+    // Only what is published as an integration event (src/events/integration) leaves the service.
+    receives: PUBLISHED_DOMAIN_EVENT_TYPES,
     attempts: (config) => config.WEBHOOK_ATTEMPTS,
     backoffMs: (config) => config.WEBHOOK_RETRY_DELAY,
   },

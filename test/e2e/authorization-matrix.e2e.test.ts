@@ -101,7 +101,7 @@ describe('Authorization matrix', function () {
     const tenant = target === 'other tenant' ? 'globex' : 'acme';
     const accepted = await services.commands.subscribeWebhook.handle(principal('alex', tenant, ['admin']), {
       url: 'http://127.0.0.1:9/hooks',
-      eventTypes: ['OrderPaid'],
+      eventTypes: ['order.paid'],
     });
     return accepted.aggregateId;
   }
@@ -205,7 +205,7 @@ describe('Authorization matrix', function () {
       request: async () => ({
         method: 'POST',
         path: '/v1/webhooks',
-        body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['OrderPaid'] },
+        body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['order.paid'] },
       }),
       expected: { customer: 403, staff: 403, admin: 202, operator: 403 },
     },

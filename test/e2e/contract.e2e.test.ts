@@ -26,7 +26,7 @@ describe('The published contract: conditional GETs and command links (fetch clie
     });
     const webhook = await api('/v1/webhooks', {
       token: admin,
-      body: { url: 'http://127.0.0.1:9/hook', eventTypes: ['OrderPlaced'] },
+      body: { url: 'http://127.0.0.1:9/hook', eventTypes: ['order.placed'] },
     });
     await api(`/v1/orders/${order.body.orderId}?consistentWith=${order.body.commandId}`, { token: admin });
     const rebuild = await api('/v1/admin/projections/product_catalog/rebuild', {
@@ -145,7 +145,7 @@ describe('The published contract: conditional GETs and command links (fetch clie
       },
       {
         token: admin,
-        response: await api('/v1/webhooks', { token: admin, body: { url: 'http://127.0.0.1:9/h', eventTypes: ['OrderPaid'] } }),
+        response: await api('/v1/webhooks', { token: admin, body: { url: 'http://127.0.0.1:9/h', eventTypes: ['order.paid'] } }),
       },
     ];
     const followed: string[] = [];
@@ -207,7 +207,7 @@ describe('The published contract: conditional GETs and command links (fetch clie
       expect(read.headers.get('content-type')).to.match(/^application\/problem\+json/);
     }
     const webhook = await api(`/v1/webhooks/${ids.webhookId}`, { token: as('alex', ['admin']) });
-    expect(webhook.body).to.deep.include({ id: ids.webhookId, url: 'http://127.0.0.1:9/hook', eventTypes: ['OrderPlaced'] });
+    expect(webhook.body).to.deep.include({ id: ids.webhookId, url: 'http://127.0.0.1:9/hook', eventTypes: ['order.placed'] });
     expect(webhook.body).not.to.have.property('secret');
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '../../src/workers/payments/payment-gateway.js';
 import { createHmac } from 'node:crypto';
 import { rows } from '../support/fixtures.js';
+import { assertWebhookContract } from '../support/webhook-contract.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { eventually, http } from '../support/http.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -89,7 +90,7 @@ describe('The ordering story end to end (every worker role, real PostgreSQL and 
     // The admin subscribes an (allow-listed, loopback) endpoint to payments and shipments.
     const subscribed = await api('/v1/webhooks', {
       token: as.admin,
-      body: { url: `${receiver.url}/hooks`, eventTypes: ['OrderPaid', 'OrderShipped'] },
+      body: { url: `${receiver.url}/hooks`, eventTypes: ['order.paid', 'order.shipped'] },
     });
     expect(subscribed.status).to.equal(202);
     const { secret } = subscribed.body as { secret: string };
@@ -155,10 +156,11 @@ describe('The ordering story end to end (every worker role, real PostgreSQL and 
       const timestamp = String(delivery.headers['webhook-timestamp']);
       const expected = `v1=${createHmac('sha256', secret).update(`${timestamp}.${delivery.body}`).digest('hex')}`;
       expect(delivery.headers['webhook-signature'], 'signature').to.equal(expected);
-      const body = JSON.parse(delivery.body) as { type: string; data: { order: { orderId: string } } };
-      return `${body.type} ${body.data.order.orderId}`;
+      assertWebhookContract(delivery);
+      const body = JSON.parse(delivery.body) as { type: string; data: { order: { id: string } } };
+      return `${body.type} ${body.data.order.id}`;
     });
-    expect(delivered).to.have.members([`OrderPaid ${paid.orderId}`, `OrderShipped ${paid.orderId}`]);
+    expect(delivered).to.have.members([`order.paid ${paid.orderId}`, `order.shipped ${paid.orderId}`]);
 
     // And the database agrees with what the API said.
     const states = await rows(service.services, 'select id, status from orders order by placed_at');

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
+import asyncApiDocument from '../../src/api/generated/asyncapi.json' with { type: 'json' };
+import { INTEGRATION_EVENTS, INTEGRATION_EVENT_TYPES } from '../../src/events/integration/index.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { checkEvictionPolicy } from '../../src/platform/redis.js';
 import { http } from '../support/http.js';
@@ -67,6 +69,18 @@ describe('Platform edges: limits, documents, headers, boot checks', function () 
     expect(spec.body.paths['/v1/orders'].post.security).to.deep.equal([{ jwt: [] }]);
     expect(docs.status).to.equal(200);
     expect(docs.body).to.include('swagger-ui');
+  });
+
+  it('When the AsyncAPI document is fetched without a token, then it describes every integration event the webhooks send', async () => {
+    const document = await http(`${service.url}/asyncapi.json`);
+
+    expect(document.status).to.equal(200);
+    expect(document.headers.get('content-type')).to.match(/^application\/json/);
+    expect(document.body).to.deep.equal(asyncApiDocument);
+    expect(document.body.asyncapi).to.match(/^3\./);
+    expect(Object.keys(document.body.components.messages)).to.have.members(
+      INTEGRATION_EVENT_TYPES.map((type) => `${type}.v${INTEGRATION_EVENTS[type].version}`),
+    );
   });
 
   it('When liveness is probed, then it answers without touching dependencies', async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { rows } from '../support/fixtures.js';
 import { eventually, http } from '../support/http.js';
 import { runEntry, type RunningProcess } from '../support/processes.js';
+import { integrationEventViolations } from '../support/webhook-contract.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { tokenFor } from '../support/tokens.js';
 
@@ -22,7 +23,7 @@ describe('npm run webhook:receiver (the README local webhook path)', function ()
 
   it('When the receiver runs beside the service and an order is placed, then it prints the delivery with a verified signature, and Ctrl-C deletes its subscription', async () => {
     // Arrange: the script's dev token is signed with the same (default) dev secret as the service's.
-    const args = ['--api', service.url, '--tenant', 'hooks', '--events', 'OrderPlaced'];
+    const args = ['--api', service.url, '--tenant', 'hooks', '--events', 'order.placed'];
     receiver = runEntry('scripts/webhook-receiver.ts', args, {});
     await receiver.waitFor(/^listening on/, 30_000);
     const [subscription] = await rows<{ id: string; url: string }>(
@@ -52,6 +53,9 @@ describe('npm run webhook:receiver (the README local webhook path)', function ()
     // The delivery's body follows its "signature ok" line.
     await eventually(async () => output().includes(placed.body.orderId), 20_000, 'the delivery of the order');
     expect(output()).to.include('signature ok').and.not.include('SIGNATURE INVALID');
+    expect(
+      printedDeliveries(receiver.lines).map((delivery) => [delivery.type, integrationEventViolations(delivery)]),
+    ).to.deep.include(['order.placed', []]);
     await receiver.stop('SIGINT');
     expect(output()).to.match(/subscription deleted \(202\)/);
     await eventually(
@@ -61,3 +65,12 @@ describe('npm run webhook:receiver (the README local webhook path)', function ()
     );
   });
 });
+
+/** The JSON bodies the script printed, each after its "signature ok" line (pretty-printed, ending in a "}" line). */
+function printedDeliveries(lines: string[]): { type: string }[] {
+  return lines.flatMap((line, index) => {
+    if (!line.includes(' signature ok ')) return [];
+    const end = lines.indexOf('}', index + 1);
+    return [JSON.parse(lines.slice(index + 1, end + 1).join('\n')) as { type: string }];
+  });
+}

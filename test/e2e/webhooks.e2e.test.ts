@@ -4,6 +4,7 @@ import { rows } from '../support/fixtures.js';
 import { eventually, http } from '../support/http.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { tokenFor } from '../support/tokens.js';
+import { assertWebhookContract } from '../support/webhook-contract.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const ATTEMPTS = 3;
@@ -86,11 +87,14 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
   const count = async (table: string) =>
     (await rows<{ n: number }>(service.services, `select count(*)::int as n from ${table}`))[0]!.n;
 
-  it('When an admin subscribes a receiver to ProductCreated, then the answer is 202 with the secret, once, and the row holds it sealed', async () => {
+  it('When an admin subscribes a receiver to product.created, then the answer is 202 with the secret, once, the row holds it sealed and WebhookSubscribed is in the outbox', async () => {
     const tenant = newTenant();
     const target = await receiver(204);
 
-    const subscribed = await subscribe(tenant, { url: `${target.url}/hooks`, eventTypes: ['ProductCreated', 'ProductCreated'] });
+    const subscribed = await subscribe(tenant, {
+      url: `${target.url}/hooks`,
+      eventTypes: ['product.created', 'product.created'],
+    });
 
     expect(subscribed.status).to.equal(202);
     expect(subscribed.headers.get('location')).to.equal(`/v1/commands/${subscribed.body.commandId}`);
@@ -99,11 +103,11 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
     expect(subscribed.body.secret).to.match(/^whsec_[A-Za-z0-9_-]{43}$/);
     const stored = await rows(
       service.services,
-      'select tenant_id, url, event_types, secret from webhook_subscriptions where id = ?',
+      'select tenant_id, url, event_types, version, secret from webhook_subscriptions where id = ?',
       [subscribed.body.webhookId],
     );
     const { secret: sealed, ...row } = stored[0] as { secret: string };
-    expect(row).to.deep.equal({ tenant_id: tenant, url: `${target.url}/hooks`, event_types: ['ProductCreated'] });
+    expect(row).to.deep.equal({ tenant_id: tenant, url: `${target.url}/hooks`, event_types: ['product.created'], version: 1 });
     expect(sealed)
       .to.match(/^sealed:v1:/)
       .and.not.include(subscribed.body.secret.slice(6));
@@ -112,12 +116,35 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
       subscribed.body.commandId,
     ]);
     expect(command).to.deep.equal({ type: 'SubscribeWebhook', principal_id: 'root', aggregate_id: subscribed.body.webhookId });
+    const events = await rows(
+      service.services,
+      'select type, tenant_id, aggregate_type, aggregate_id, aggregate_version, payload from outbox_events where command_id = ?',
+      [subscribed.body.commandId],
+    );
+    expect(events).to.deep.equal([
+      {
+        type: 'WebhookSubscribed',
+        tenant_id: tenant,
+        aggregate_type: 'Webhook',
+        aggregate_id: subscribed.body.webhookId,
+        aggregate_version: 1,
+        payload: {
+          webhook: {
+            webhookId: subscribed.body.webhookId,
+            url: `${target.url}/hooks`,
+            eventTypes: ['product.created'],
+            createdAt: (events[0] as { payload: { webhook: { createdAt: string } } }).payload.webhook.createdAt,
+          },
+        },
+      },
+    ]);
+    expect(JSON.stringify(events)).not.to.include(subscribed.body.secret.slice(6)).and.not.include('sealed:');
   });
 
-  it('When a subscribed event happens, then the receiver gets one signed delivery; events of other types deliver nothing', async () => {
+  it('When a subscribed event happens, then the receiver gets one signed delivery of its integration event; events of other types deliver nothing', async () => {
     const tenant = newTenant();
     const target = await receiver(204);
-    const subscribed = await subscribe(tenant, { url: `${target.url}/hooks`, eventTypes: ['ProductCreated'] });
+    const subscribed = await subscribe(tenant, { url: `${target.url}/hooks`, eventTypes: ['product.created'] });
     const { secret, webhookId } = subscribed.body;
 
     const product = await createProduct(tenant);
@@ -148,19 +175,32 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
     expect(Math.abs(Number(timestamp) - Date.now() / 1000)).to.be.below(60);
     const expected = createHmac('sha256', secret).update(`${timestamp}.${request!.body}`).digest('hex');
     expect(request!.headers['webhook-signature']).to.equal(`v1=${expected}`);
+    assertWebhookContract(request!);
+    const snapshot = (created!.payload as { product: Record<string, unknown> }).product;
     expect(JSON.parse(request!.body)).to.deep.equal({
       id: created!.id,
-      type: 'ProductCreated',
+      type: 'product.created',
+      version: 1,
       occurredAt: new Date(created!.occurred_at).toISOString(),
       tenantId: tenant,
-      data: created!.payload,
+      data: {
+        product: {
+          id: snapshot.productId,
+          sku: snapshot.sku,
+          name: 'Blue mug',
+          priceCents: 1250,
+          currency: 'EUR',
+          active: true,
+          updatedAt: snapshot.updatedAt,
+        },
+      },
     });
   });
 
   it(`When the receiver keeps answering 500, then the delivery is tried ${ATTEMPTS} times and lands in webhooks.dead-letter`, async () => {
     const tenant = newTenant();
     const target = await receiver(500);
-    const { webhookId } = (await subscribe(tenant, { url: target.url, eventTypes: ['ProductCreated'] })).body;
+    const { webhookId } = (await subscribe(tenant, { url: target.url, eventTypes: ['product.created'] })).body;
 
     const product = await createProduct(tenant);
     const [created] = await eventsOf(product.commandId);
@@ -190,7 +230,7 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
       'not a url',
     ];
 
-    const answers = await Promise.all(refusedUrls.map((url) => subscribe(tenant, { url, eventTypes: ['OrderPaid'] })));
+    const answers = await Promise.all(refusedUrls.map((url) => subscribe(tenant, { url, eventTypes: ['order.paid'] })));
 
     for (const [index, answer] of answers.entries()) {
       expect(answer.status, refusedUrls[index]).to.equal(422);
@@ -200,31 +240,38 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
     expect({ subscriptions: await count('webhook_subscriptions'), commands: await count('command_log') }).to.deep.equal(before);
   });
 
-  it('When the body has an unknown field, an unknown event type or no event types, then it is 400 and nothing is written', async () => {
+  it('When the body has an unknown field, an unknown event type, a domain event type or no event types, then it is 400 and nothing is written', async () => {
     const tenant = newTenant();
     const target = await receiver(204);
     const before = await count('webhook_subscriptions');
 
-    const extraField = await subscribe(tenant, { url: target.url, eventTypes: ['OrderPaid'], secret: 'mine' });
-    const unknownType = await subscribe(tenant, { url: target.url, eventTypes: ['OrderTeleported'] });
+    const extraField = await subscribe(tenant, { url: target.url, eventTypes: ['order.paid'], secret: 'mine' });
+    const unknownType = await subscribe(tenant, { url: target.url, eventTypes: ['order.teleported'] });
+    // Domain events are internal: only integration event types can be subscribed to.
+    const domainTypes = await subscribe(tenant, { url: target.url, eventTypes: ['order.paid', 'OrderPaid', 'WebhookDeleted'] });
     const noTypes = await subscribe(tenant, { url: target.url, eventTypes: [] });
-    const noUrl = await subscribe(tenant, { eventTypes: ['OrderPaid'] });
+    const noUrl = await subscribe(tenant, { eventTypes: ['order.paid'] });
 
-    expect([extraField, unknownType, noTypes, noUrl].map((answer) => answer.status)).to.deep.equal([400, 400, 400, 400]);
+    const answers = [extraField, unknownType, domainTypes, noTypes, noUrl];
+    expect(answers.map((answer) => answer.status)).to.deep.equal([400, 400, 400, 400, 400]);
     expect(extraField.body.errors.map((error: { field: string }) => error.field)).to.deep.equal(['body.secret']);
     expect(unknownType.body.errors.map((error: { field: string }) => error.field)).to.deep.equal(['eventTypes[0]']);
+    expect(domainTypes.body.errors.map((error: { field: string }) => error.field)).to.deep.equal([
+      'eventTypes[1]',
+      'eventTypes[2]',
+    ]);
     expect(await count('webhook_subscriptions')).to.equal(before);
   });
 
   it('When customers or staff use the webhook endpoints, then creating and listing are 403, deleting is 404, and nothing changes', async () => {
     const tenant = newTenant();
     const target = await receiver(204);
-    const { webhookId } = (await subscribe(tenant, { url: target.url, eventTypes: ['OrderPaid'] })).body;
+    const { webhookId } = (await subscribe(tenant, { url: target.url, eventTypes: ['order.paid'] })).body;
     const before = await count('webhook_subscriptions');
 
     for (const role of ['customer', 'staff']) {
       const caller = token(`a-${role}`, tenant, [role]);
-      const created = await subscribe(tenant, { url: target.url, eventTypes: ['OrderPaid'] }, caller);
+      const created = await subscribe(tenant, { url: target.url, eventTypes: ['order.paid'] }, caller);
       const listed = await http(`${service.url}/v1/webhooks`, { token: caller });
       const deleted = await http(`${service.url}/v1/webhooks/${webhookId}`, { method: 'DELETE', token: caller });
 
@@ -238,7 +285,7 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
   it("When an admin deletes another tenant's webhook or one that does not exist, then it is 404 and the webhook stays", async () => {
     const [owner, stranger] = [newTenant(), newTenant()];
     const target = await receiver(204);
-    const { webhookId } = (await subscribe(owner, { url: target.url, eventTypes: ['OrderPaid'] })).body;
+    const { webhookId } = (await subscribe(owner, { url: target.url, eventTypes: ['order.paid'] })).body;
 
     const foreign = await http(`${service.url}/v1/webhooks/${webhookId}`, { method: 'DELETE', token: admin(stranger) });
     const missing = await http(`${service.url}/v1/webhooks/0192f5e4-8a3b-7c2d-9e1f-0a1b2c3d4e5f`, {
@@ -248,13 +295,23 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
 
     expect([foreign.status, missing.status]).to.deep.equal([404, 404]);
     expect(foreign.body.type).to.equal('/problems/webhook.not-found');
-    expect(await rows(service.services, 'select id from webhook_subscriptions where id = ?', [webhookId])).to.have.length(1);
+    expect(await rows(service.services, 'select id, version from webhook_subscriptions where id = ?', [webhookId])).to.deep.equal(
+      [{ id: webhookId, version: 1 }],
+    );
+    expect(
+      await rows(service.services, "select 1 from outbox_events where aggregate_id = ? and type = 'WebhookDeleted'", [webhookId]),
+    ).to.deep.equal([]);
   });
 
-  it('When an admin deletes their webhook, then it is 202 with a command, the row is gone and the command succeeded', async () => {
+  it('When an admin deletes their webhook, then it is 202 with a command, the row is gone, WebhookDeleted (version 2) is in the outbox and the command succeeded', async () => {
     const tenant = newTenant();
     const target = await receiver(204);
-    const { webhookId } = (await subscribe(tenant, { url: target.url, eventTypes: ['OrderPaid'] })).body;
+    const { webhookId } = (await subscribe(tenant, { url: target.url, eventTypes: ['order.paid'] })).body;
+    const [subscription] = await rows<{ created_at: string | Date }>(
+      service.services,
+      'select created_at from webhook_subscriptions where id = ?',
+      [webhookId],
+    );
 
     const deleted = await http(`${service.url}/v1/webhooks/${webhookId}`, { method: 'DELETE', token: admin(tenant) });
     const again = await http(`${service.url}/v1/webhooks/${webhookId}`, { method: 'DELETE', token: admin(tenant) });
@@ -264,6 +321,33 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
     expect(deleted.body).to.deep.equal({ commandId: deleted.body.commandId, webhookId });
     expect(again.status).to.equal(404);
     expect(await rows(service.services, 'select id from webhook_subscriptions where id = ?', [webhookId])).to.deep.equal([]);
+    expect(
+      await rows(
+        service.services,
+        'select type, tenant_id, aggregate_type, aggregate_id, aggregate_version, payload from outbox_events where command_id = ?',
+        [deleted.body.commandId],
+      ),
+    ).to.deep.equal([
+      {
+        type: 'WebhookDeleted',
+        tenant_id: tenant,
+        aggregate_type: 'Webhook',
+        aggregate_id: webhookId,
+        aggregate_version: 2,
+        payload: {
+          webhook: {
+            webhookId,
+            url: `${target.url}/`,
+            eventTypes: ['order.paid'],
+            createdAt: new Date(subscription!.created_at).toISOString(),
+          },
+        },
+      },
+    ]);
+    // The refused second delete left no trace.
+    expect(
+      await rows(service.services, "select 1 from outbox_events where aggregate_id = ? and type = 'WebhookDeleted'", [webhookId]),
+    ).to.have.length(1);
     const command = await http(`${service.url}/v1/commands/${deleted.body.commandId}`, { token: admin(tenant) });
     expect(command.body).to.include({ type: 'DeleteWebhook', status: 'succeeded' });
   });
@@ -274,7 +358,7 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
     const send = () =>
       http(`${service.url}/v1/webhooks`, {
         token: admin(tenant),
-        body: { url: `${target.url}/hooks`, eventTypes: ['OrderPaid'] },
+        body: { url: `${target.url}/hooks`, eventTypes: ['order.paid'] },
         headers: { 'idempotency-key': 'lost-the-answer' },
       });
 
@@ -298,10 +382,10 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
     const [tenant, other] = [newTenant(), newTenant()];
     const target = await receiver(204);
     const ids: string[] = [];
-    for (const eventType of ['OrderPaid', 'OrderShipped', 'OrderCancelled']) {
+    for (const eventType of ['order.paid', 'order.shipped', 'order.cancelled']) {
       ids.push((await subscribe(tenant, { url: `${target.url}/${eventType}`, eventTypes: [eventType] })).body.webhookId);
     }
-    await subscribe(other, { url: target.url, eventTypes: ['OrderPaid'] });
+    await subscribe(other, { url: target.url, eventTypes: ['order.paid'] });
 
     const first = await http(`${service.url}/v1/webhooks?limit=2`, { token: admin(tenant) });
     const second = await http(`${service.url}/v1/webhooks?limit=2&cursor=${first.body.nextCursor}`, { token: admin(tenant) });
@@ -311,8 +395,8 @@ describe('Webhooks end to end (real API, relay and webhooks worker, loopback rec
     expect(items.map((item: { id: string }) => item.id)).to.deep.equal([...ids].reverse());
     expect(second.body.nextCursor).to.equal(null);
     expect(items[0]).to.have.all.keys('id', 'url', 'eventTypes', 'createdAt');
-    expect(items[0]).to.include({ url: `${target.url}/OrderCancelled` });
-    expect(items[0].eventTypes).to.deep.equal(['OrderCancelled']);
+    expect(items[0]).to.include({ url: `${target.url}/order.cancelled` });
+    expect(items[0].eventTypes).to.deep.equal(['order.cancelled']);
     expect(JSON.stringify([first.body, second.body])).not.to.include('whsec_');
   });
 

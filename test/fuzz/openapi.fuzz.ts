@@ -233,7 +233,7 @@ async function seed(service: TestService): Promise<KnownIds> {
     const order = await commands.placeOrder.handle(customer, { lines: [{ productId: products[0]!, quantity: 2 }] });
     const webhook = await commands.subscribeWebhook.handle(principal(`admin-${tenant}`, tenant, ['admin']), {
       url: 'http://127.0.0.1:9/hooks',
-      eventTypes: ['OrderPaid'],
+      eventTypes: ['order.paid'],
     });
     uuids.push(...products, order.aggregateId, order.commandId, webhook.aggregateId);
   }

@@ -54,7 +54,7 @@ describe('Key rotation: re-sealing stored secrets (`npm run ops -- reseal-secret
   async function subscribeSome(count: number) {
     const tenant = `rotation-${++tenants}`;
     const admin = principal('root', tenant, ['admin']);
-    const body = { url: 'http://127.0.0.1:9/hooks', eventTypes: ['OrderPaid' as const] };
+    const body = { url: 'http://127.0.0.1:9/hooks', eventTypes: ['order.paid' as const] };
     const idempotency = { key: `subscribe-${tenant}`, requestHash: 'hash-of-the-request' };
     const first = await service.services.commands.subscribeWebhook.handle(admin, body, { idempotency });
     const others = [];

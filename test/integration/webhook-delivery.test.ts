@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { DomainEvent } from '../../src/events/index.js';
+import { toIntegrationEvent } from '../../src/events/integration/index.js';
 import { newId } from '../../src/platform/ids.js';
 import { principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
@@ -58,7 +59,7 @@ describe('Webhook delivery worker (PostgreSQL, Redis, loopback receiver)', () =>
   const queue = () => service.services.queues.get('webhooks')!;
   const deadLetters = () => service.services.deadLetterQueues.get('webhooks')!;
   const subscribe = (url = receiver.url) =>
-    service.services.commands.subscribeWebhook.handle(admin(), { url, eventTypes: ['ProductCreated'] });
+    service.services.commands.subscribeWebhook.handle(admin(), { url, eventTypes: ['product.created'] });
 
   async function completed(jobId: string) {
     return eventually(
@@ -93,7 +94,7 @@ describe('Webhook delivery worker (PostgreSQL, Redis, loopback receiver)', () =>
     const event = productCreated(tenant);
     const jobId = `${event.id}.${webhookId}`;
 
-    await queue().add('deliver-webhook', { subscriptionId: webhookId, payload: { id: event.id, tenantId: tenant } }, { jobId });
+    await queue().add('deliver-webhook', { subscriptionId: webhookId, payload: toIntegrationEvent(event) }, { jobId });
     const deadLetter = await eventually(() => deadLetters().getJob(jobId), 5_000, 'the dead letter');
 
     expect(deadLetter.data).to.deep.include({
@@ -123,6 +124,35 @@ describe('Webhook delivery worker (PostgreSQL, Redis, loopback receiver)', () =>
   it('When an event occurred before the subscription was made, then it is not delivered to it', async () => {
     const event = productCreated(tenant, new Date(Date.now() - 60_000));
     await subscribe();
+
+    await queue().add(event.type, event, { jobId: event.id });
+
+    expect((await completed(event.id)).returnvalue).to.deep.equal({ deliveries: 0 });
+    expect(receiver.received).to.deep.equal([]);
+  });
+
+  it('When a delivery job carries a domain event instead of an integration event (queued before the upgrade), then it is dead-lettered at once, without a request', async () => {
+    const { aggregateId: webhookId } = await subscribe();
+    const event = productCreated(tenant);
+    const jobId = `${event.id}.${webhookId}`;
+    const rawDomainPayload = {
+      id: event.id,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      tenantId: tenant,
+      data: event.payload,
+    };
+
+    await queue().add('deliver-webhook', { subscriptionId: webhookId, payload: rawDomainPayload }, { jobId });
+    const deadLetter = await eventually(() => deadLetters().getJob(jobId), 5_000, 'the dead letter');
+
+    expect(deadLetter.data).to.deep.include({ attemptsMade: 1, failedReason: 'not an integration event: ProductCreated' });
+    expect(receiver.received).to.deep.equal([]);
+  });
+
+  it('When a domain event that is not published reaches the webhooks queue, then it fans out to nothing', async () => {
+    await subscribe();
+    const event = { ...productCreated(tenant), type: 'WebhookSubscribed' } as unknown as DomainEvent;
 
     await queue().add(event.type, event, { jobId: event.id });
 

@@ -393,8 +393,15 @@ export interface components {
             /** @description The path of the request that failed. */
             instance?: string;
         };
-        /** @enum {string} */
-        DomainEventType: "OrderPlaced" | "OrderPaid" | "OrderPaymentFailed" | "OrderExpired" | "OrderCancelled" | "OrderShipped" | "ProductCreated" | "ProductUpdated" | "CustomerProfileChanged";
+        /**
+         * @description Integration events: what leaves the service (webhooks). Domain events (src/events/*.events.ts)
+         *     serve the inside and may change with the code; these are a public contract, versioned on their
+         *     own (docs/webhooks.md), described by the AsyncAPI document generated from the schemas below
+         *     (`npm run gen`, served at /asyncapi.json). This file is the one place that maps a domain event
+         *     to the integration event it is published as; a domain event not mapped here is never published.
+         * @enum {string}
+         */
+        IntegrationEventType: "order.placed" | "order.paid" | "order.payment_failed" | "order.expired" | "order.cancelled" | "order.shipped" | "product.created" | "product.updated" | "customer.profile_changed";
         SubscribeWebhookBody: {
             /**
              * @description Where deliveries are POSTed: https, on a host that resolves to public addresses only
@@ -402,7 +409,7 @@ export interface components {
              * @example https://hooks.example.com/cqrs
              */
             url: string;
-            eventTypes: components["schemas"]["DomainEventType"][];
+            eventTypes: components["schemas"]["IntegrationEventType"][];
         };
         /**
          * @description A client-chosen key making a command safe to retry: the same key and request replay the first
@@ -420,7 +427,7 @@ export interface components {
         WebhookDto: {
             id: string;
             url: string;
-            eventTypes: components["schemas"]["DomainEventType"][];
+            eventTypes: components["schemas"]["IntegrationEventType"][];
             createdAt: components["schemas"]["Timestamp"];
         };
         WebhookListDto: {

@@ -16,7 +16,7 @@ import {
 } from '@tsoa/runtime';
 import type { Request as ExpressRequest } from 'express';
 import type { Services } from '../../composition-root.js';
-import type { DomainEventType } from '../../events/index.js';
+import type { IntegrationEventType } from '../../events/integration/index.js';
 import type { WebhookDto, WebhookListDto } from '../../queries/webhooks/webhook.dto.js';
 import type { Problem } from '../error-handler.js';
 import { accepted, idempotency, principalOf, type IdempotencyKey, type Uuid, type WebhookAccepted } from './http-shapes.js';
@@ -34,7 +34,7 @@ export interface SubscribeWebhookBody {
    * @minItems 1
    * @maxItems 50
    */
-  eventTypes: DomainEventType[];
+  eventTypes: IntegrationEventType[];
 }
 
 export interface WebhookSubscribedResponse extends WebhookAccepted {

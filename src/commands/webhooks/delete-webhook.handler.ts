@@ -1,16 +1,16 @@
-import { NotFoundError } from '../../platform/errors.js';
 import { authorize } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import type { AcceptedCommand, CommandRunner, RunOptions } from '../shared/command-runner.js';
-import { WebhookSubscription } from './webhook-subscription.entity.js';
+import { webhookForUpdate } from './webhook-subscription.repository.js';
 
 export interface DeleteWebhook {
   webhookId: string;
 }
 
 /**
- * An admin deletes a subscription of their tenant. The row and its secret are gone at once;
- * deliveries still queued for it fail for good (they land in the dead-letter queue).
+ * An admin deletes a subscription of their tenant. The row and its secret are gone at once (the
+ * event log keeps WebhookDeleted); deliveries still queued for it fail for good (they land in the
+ * dead-letter queue).
  */
 export class DeleteWebhookHandler {
   constructor(private readonly runner: CommandRunner) {}
@@ -19,10 +19,10 @@ export class DeleteWebhookHandler {
     return this.runner.run(
       'DeleteWebhook',
       principal,
-      async ({ em, ability }) => {
-        const subscription = await em.findOne(WebhookSubscription, { id: command.webhookId });
-        if (!subscription) throw new NotFoundError('Webhook', command.webhookId);
+      async ({ em, ability, record }) => {
+        const subscription = await webhookForUpdate(em, principal.tenantId, command.webhookId);
         authorize(ability, 'delete', 'Webhook', subscription);
+        record(subscription.delete());
         em.remove(subscription);
         return { aggregateType: 'Webhook', aggregateId: subscription.id };
       },

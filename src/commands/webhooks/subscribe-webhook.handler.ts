@@ -1,4 +1,4 @@
-import type { DomainEventType } from '../../events/index.js';
+import type { IntegrationEventType } from '../../events/integration/index.js';
 import { newId } from '../../platform/ids.js';
 import type { SecretBox } from '../../platform/secret-box.js';
 import { newWebhookSecret } from '../../platform/webhook-signature.js';
@@ -10,7 +10,7 @@ import type { WebhookTargetPolicy } from './webhook-target.js';
 
 export interface SubscribeWebhook {
   url: string;
-  eventTypes: DomainEventType[];
+  eventTypes: IntegrationEventType[];
 }
 
 export interface WebhookSubscribed extends AcceptedCommand {
@@ -30,11 +30,11 @@ export class SubscribeWebhookHandler {
     return this.runner.run(
       'SubscribeWebhook',
       principal,
-      async ({ em, ability, now }) => {
+      async ({ em, ability, now, record }) => {
         authorizeAttributes(ability, 'create', 'Webhook', { tenantId: principal.tenantId });
         const target = await this.targets.check(command.url);
         const [id, secret] = [newId(), newWebhookSecret()];
-        const subscription = WebhookSubscription.subscribe({
+        const { subscription, event } = WebhookSubscription.subscribe({
           id,
           tenantId: principal.tenantId,
           target,
@@ -43,6 +43,7 @@ export class SubscribeWebhookHandler {
           now,
         });
         em.persist(subscription);
+        record(event);
         return { aggregateType: 'Webhook', aggregateId: subscription.id, secret };
       },
       options,

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import type { DomainEventType } from '../../events/index.js';
+import type { IntegrationEventType } from '../../events/integration/index.js';
 
 /**
  * Webhook subscriptions as the read side lists them: a query over the write side's small table (a
@@ -12,7 +12,7 @@ export const WebhookListingSchema = defineEntity({
     id: p.uuid(),
     tenantId: p.text(),
     url: p.text(),
-    eventTypes: p.array<DomainEventType>(),
+    eventTypes: p.array<IntegrationEventType>(),
     createdAt: p.datetime(),
   },
 });

@@ -1,11 +1,11 @@
-import type { DomainEventType } from '../../events/index.js';
+import type { IntegrationEventType } from '../../events/integration/index.js';
 import type { Timestamp } from '../../platform/clock.js';
 
 /** A webhook subscription as listed; its signing secret is shown only once, when it is created. */
 export interface WebhookDto {
   id: string;
   url: string;
-  eventTypes: DomainEventType[];
+  eventTypes: IntegrationEventType[];
   createdAt: Timestamp;
 }
 

@@ -3,34 +3,23 @@ import type { CheckedTarget, WebhookTargetPolicy } from '../../commands/webhooks
 import { WebhookTargetRefusedError } from '../../commands/webhooks/webhook.errors.js';
 import { webhookSecretContext } from '../../commands/webhooks/subscribe-webhook.handler.js';
 import { WebhookSubscription } from '../../commands/webhooks/webhook-subscription.entity.js';
-import type { DomainEvent, DomainEventType } from '../../events/index.js';
+import { isIntegrationEventType, type IntegrationEvent } from '../../events/integration/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { SecretBox } from '../../platform/secret-box.js';
 import { postPinned } from '../../platform/net/pinned-post.js';
 import { signWebhook } from '../../platform/webhook-signature.js';
 
-/** The JSON body of every delivery: a stable, documented contract (docs/webhooks.md). */
-export interface WebhookPayload {
-  /** The event's id; also the `Webhook-Id` header, the same on every retry. */
-  id: string;
-  type: DomainEventType;
-  occurredAt: string;
-  tenantId: string;
-  /** The event's payload, as in src/events. */
-  data: unknown;
-}
-
 /** Job name of one delivery (one event to one subscription) on the webhooks queue. */
 export const DELIVER_WEBHOOK = 'deliver-webhook';
 
+/**
+ * One delivery job: the subscription and the body it gets, an integration event (the public,
+ * versioned contract of src/events/integration, docs/webhooks.md), never a domain event.
+ */
 export interface WebhookDelivery {
   subscriptionId: string;
-  payload: WebhookPayload;
-}
-
-export function webhookPayloadOf(event: DomainEvent): WebhookPayload {
-  return { id: event.id, type: event.type, occurredAt: event.occurredAt, tenantId: event.tenantId, data: event.payload };
+  payload: IntegrationEvent;
 }
 
 export interface DeliverySettings {
@@ -92,6 +81,10 @@ function deliveryFromJob(data: unknown): WebhookDelivery {
   const delivery = data as Partial<WebhookDelivery> | null;
   if (typeof delivery?.subscriptionId !== 'string' || typeof delivery.payload?.id !== 'string') {
     throw new UnrecoverableError('not a webhook delivery (needs subscriptionId and payload)');
+  }
+  // Jobs enqueued before integration events existed carried domain events: never send those.
+  if (!isIntegrationEventType(String(delivery.payload.type))) {
+    throw new UnrecoverableError(`not an integration event: ${String(delivery.payload.type)}`);
   }
   return delivery as WebhookDelivery;
 }

@@ -1,7 +1,8 @@
-import type { Job, Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { WebhookSubscription } from '../../commands/webhooks/webhook-subscription.entity.js';
 import { WebhookTargetPolicy } from '../../commands/webhooks/webhook-target.js';
 import type { DomainEvent } from '../../events/index.js';
+import { toIntegrationEvent, type IntegrationEvent } from '../../events/integration/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';
@@ -9,11 +10,12 @@ import type { SecretBox } from '../../platform/secret-box.js';
 import type { JobHandler } from '../consumer.js';
 import type { QueueName } from '../queues.js';
 import { eventFromJob } from '../job-envelope.js';
-import { DELIVER_WEBHOOK, webhookDelivery, webhookPayloadOf, type WebhookDelivery } from './webhook-delivery.js';
+import { DELIVER_WEBHOOK, webhookDelivery, type WebhookDelivery } from './webhook-delivery.js';
 
 /**
- * The webhooks queue carries two kinds of jobs: every domain event (from the relay), which fans
- * out into one delivery job per subscription to its type, and those deliveries.
+ * The webhooks queue carries two kinds of jobs: every domain event that is published (from the
+ * relay), which becomes its integration event and fans out into one delivery job per
+ * subscription to that type, and those deliveries.
  */
 export function webhooksHandler(deps: {
   orm: Orm;
@@ -40,11 +42,13 @@ export function webhooksHandler(deps: {
 export function webhookFanOut(orm: Orm, deliveries: Queue) {
   return async (job: Job): Promise<{ deliveries: number }> => {
     const event = eventFromJob(job.data);
-    const subscriptions = await subscriptionsTo(orm, event);
+    const published = integrationEventOf(event);
+    if (!published) return { deliveries: 0 };
+    const subscriptions = await subscriptionsTo(orm, published);
     await deliveries.addBulk(
       subscriptions.map((subscription) => ({
         name: DELIVER_WEBHOOK,
-        data: { subscriptionId: subscription.id, payload: webhookPayloadOf(event) } satisfies WebhookDelivery,
+        data: { subscriptionId: subscription.id, payload: published } satisfies WebhookDelivery,
         // Attempts and backoff: the queue's declared defaults (WEBHOOK_ATTEMPTS, WEBHOOK_RETRY_DELAY).
         opts: { jobId: deliveryJobId(event.id, subscription.id) },
       })),
@@ -56,8 +60,17 @@ export function webhookFanOut(orm: Orm, deliveries: Queue) {
 /** BullMQ job ids may not contain ':'. */
 export const deliveryJobId = (eventId: string, subscriptionId: string): string => `${eventId}.${subscriptionId}`;
 
+/** A mapping that breaks the public contract will not heal on a retry: dead-letter, fix, redrive. */
+function integrationEventOf(event: DomainEvent): IntegrationEvent | null {
+  try {
+    return toIntegrationEvent(event);
+  } catch (error) {
+    throw new UnrecoverableError(`${event.type} ${event.id} does not map to its integration event: ${String(error)}`);
+  }
+}
+
 /** Subscriptions made after the event occurred do not receive it (not even on a redelivery). */
-function subscriptionsTo(orm: Orm, event: DomainEvent): Promise<{ id: string }[]> {
+function subscriptionsTo(orm: Orm, event: IntegrationEvent): Promise<{ id: string }[]> {
   const em = orm.em.fork();
   const subscribed = { tenantId: event.tenantId, eventTypes: { $contains: [event.type] } };
   return em.find(
