@@ -115,7 +115,7 @@ export async function startPrivateRedis(options: { binary: string; dataDir: stri
   args.push('--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction');
   const child = spawn(binary, args, { stdio: ['ignore', log, log], detached: true });
   const url = `redis://127.0.0.1:${port}`;
-  await untilAnswering(child, () => probeRedis(url), `${dataDir}.log`);
+  await untilAnswering(child, () => probeRedis({ url }), `${dataDir}.log`);
   return { url, port, dataDir, stop: () => stopChild(child, 'SIGTERM') };
 }
 

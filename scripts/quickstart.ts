@@ -40,7 +40,7 @@ const stopServers = async () => {
 
 try {
   const databaseUrl = await ensureRunning('PostgreSQL', config.DATABASE_URL, (url) => probePostgres(url), startPostgres);
-  const redisUrl = await ensureRunning('Redis', config.REDIS_URL, (url) => probeRedis(url), startRedis);
+  const redisUrl = await ensureRunning('Redis', config.REDIS_URL, (url) => probeRedis({ url }), startRedis);
   const report = await runDoctor({ ...config, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl });
   process.stdout.write(renderReport(report));
   if (!report.ok) throw new QuickstartStop('the checks above failed');

@@ -1,19 +1,18 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { commandEntities, createCommands, type Commands } from './commands/index.js';
 import { CommandFailures } from './commands/shared/command-failures.js';
 import { IdempotencyStore } from './commands/shared/idempotency.js';
 import { systemClock, type Clock } from './platform/clock.js';
-import type { Config } from './platform/config.js';
+import { redisTarget, type Config } from './platform/config.js';
 import { connectOrm, type Orm } from './platform/db/orm.js';
 import { ConnectionWarnings } from './platform/connection-warnings.js';
 import { unreachableMessage } from './platform/dependencies.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { Observer } from './platform/observe.js';
-import { openQueue } from './platform/queues.js';
-import { producerConnection } from './platform/redis.js';
+import { openQueue, QueueConnections } from './platform/queues.js';
+import { describeRedis, openRedis, type RedisClient } from './platform/redis.js';
 import { SecretBox } from './platform/secret-box.js';
 import { createReadSide, queryEntities, type Queries } from './queries/index.js';
 import type { Projections } from './queries/read-models.js';
@@ -48,8 +47,10 @@ export interface Services {
   projector: Projector;
   /** Repeated connection trouble, one line per dependency per CONNECTION_WARNING_INTERVAL. */
   connectionWarnings: ConnectionWarnings;
-  /** A fail-fast Redis client for caches and rate limits (never needed by the write path). */
-  redis: Redis;
+  /** A fail-fast Redis (or Redis Cluster) client for caches and rate limits (never needed by the write path). */
+  redis: RedisClient;
+  /** The Redis connections of BullMQ queues and workers (shared clients on a cluster; closed by close()). */
+  queueConnections: QueueConnections;
   paymentGateway: PaymentGateway;
   commandFailures: CommandFailures;
   /** Idempotency-Key records; the relay role purges expired ones hourly. */
@@ -81,14 +82,18 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     entities: [...commandEntities, ...queryEntities],
     logger,
   });
-  const queueSettings = { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX };
+  const redisAt = redisTarget(config);
+  const queueConnections = new QueueConnections(redisAt);
+  const queueSettings = { connections: queueConnections, prefix: config.QUEUE_PREFIX };
   const queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, queueSettings, jobOptionsFor(name, config))]));
   const deadLetterQueues = new Map(
     QUEUE_NAMES.map((name) => [name, openQueue<DeadLetter>(deadLetterQueueOf(name), queueSettings)]),
   );
-  const redis = new Redis(producerConnection(config.REDIS_URL));
+  const redis = openRedis(redisAt, 'producer');
   const connectionWarnings = new ConnectionWarnings(logger, config.CONNECTION_WARNING_INTERVAL);
-  redis.on('error', (error) => connectionWarnings.warn('Redis', unreachableMessage('Redis', config.REDIS_URL, error)));
+  redis.on('error', (error: unknown) =>
+    connectionWarnings.warn('Redis', unreachableMessage('Redis', describeRedis(redisAt), error)),
+  );
   const secrets = new SecretBox(config.secretKeys);
   const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION, secrets);
   const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' }, logger);
@@ -116,6 +121,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     ...readSide,
     connectionWarnings,
     redis,
+    queueConnections,
     commandFailures: new CommandFailures(orm),
     metrics,
     observer,
@@ -133,6 +139,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     async close() {
       // allSettled: closing must not fail (or hang shutdown) because Redis is down.
       await Promise.allSettled([...queues.values(), ...deadLetterQueues.values()].map((queue) => queue.close()));
+      queueConnections.close();
       redis.disconnect();
       await orm.close(true);
     },

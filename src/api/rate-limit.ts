@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../platform/errors.js';
+import type { RedisClient } from '../platform/redis.js';
 
 export interface RateLimitSettings {
   points: number;
@@ -25,7 +25,7 @@ export const byClientAddress: RateLimitKey = (request) => `ip:${request.ip ?? 'u
  * after it. If Redis is down the in-memory insurance limiter takes over, so an outage never turns
  * into refused commands.
  */
-export function rateLimit(redis: Redis, settings: RateLimitSettings, keyPrefix: string, keyOf: RateLimitKey) {
+export function rateLimit(redis: RedisClient, settings: RateLimitSettings, keyPrefix: string, keyOf: RateLimitKey) {
   const duration = Math.max(1, Math.round(settings.durationMs / 1000));
   const limiter = new RateLimiterRedis({
     storeClient: redis,

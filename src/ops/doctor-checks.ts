@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { Config } from '../platform/config.js';
+import { redisTarget, type Config } from '../platform/config.js';
 import { probePostgres, type PostgresFacts } from '../platform/db/database-admin.js';
 import { connectOrm, pendingMigrations } from '../platform/db/orm.js';
 import { DependencyError, redactUrl, waysOut, type Dependency } from '../platform/dependencies.js';
-import { probeRedis, type RedisFacts } from '../platform/redis.js';
+import { describeRedis, probeRedis, type RedisFacts } from '../platform/redis.js';
 
 /**
  * What `npm run doctor` checks: whether this machine can run the service, each answer with what
@@ -30,13 +30,16 @@ export interface DoctorReport {
 export const MINIMUM_NODE = '24.11.0';
 
 export async function runDoctor(config: Config): Promise<DoctorReport> {
+  const target = redisTarget(config);
   const postgres = await probePostgres(config.DATABASE_URL).catch((error: DependencyError) => error);
-  const redis = await probeRedis(config.REDIS_URL).catch((error: DependencyError) => error);
+  const redis = await probeRedis(target).catch((error: DependencyError) => error);
   const checks = [
     nodeVersion(process.versions.node),
     reachable('PostgreSQL', config.DATABASE_URL, postgres, (facts) => `PostgreSQL ${facts.version}`),
     await devDatabase(config, postgres),
-    reachable('Redis', config.REDIS_URL, redis, (facts) => `Redis ${facts.version}`),
+    reachable('Redis', describeRedis(target), redis, (facts) =>
+      facts.clusterNodes ? `Redis Cluster (${facts.clusterNodes} nodes, ${facts.version})` : `Redis ${facts.version}`,
+    ),
     evictionPolicy(config, redis),
     await portFree('API port (PORT)', config.PORT, 'fail'),
     await portFree('worker health port (WORKER_HTTP_PORT)', config.WORKER_HTTP_PORT, 'warn'),

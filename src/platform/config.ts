@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RedisTarget } from './redis.js';
 import type { SecretKey } from './secret-box.js';
 
 /**
@@ -57,7 +58,15 @@ const schema = z
     REDIS_URL: z
       .url()
       .default('redis://127.0.0.1:6379')
-      .describe('Redis for BullMQ, caches and rate limits (never needed by the write path)'),
+      .describe(
+        'Redis for BullMQ, caches and rate limits (never needed by the write path). With REDIS_CLUSTER_NODES set, only its user, password and scheme (`rediss:` for TLS) are used',
+      ),
+    REDIS_CLUSTER_NODES: csv
+      .pipe(z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'host:port')).min(1))
+      .optional()
+      .describe(
+        'Redis Cluster seed nodes, `host:port` comma-separated: when set, every Redis client (queues, workers, caches, rate limits, health, doctor) talks Redis Cluster and discovers the other nodes itself (docs/operations.md)',
+      ),
     QUEUE_PREFIX: z.string().min(1).default('{cqrs}').describe('BullMQ key prefix; the braces are a Redis Cluster hash tag'),
     REDIS_EVICTION_POLICY_CHECK: z
       .enum(['refuse', 'warn'])
@@ -260,6 +269,13 @@ const schema = z
         message: 'required in production: id:base64 of 32 random bytes (openssl rand -base64 32)',
       });
     }
+    if (env.REDIS_CLUSTER_NODES && redisDatabaseOf(env.REDIS_URL) !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'a Redis Cluster has only database 0: drop the /<db> path from REDIS_URL',
+      });
+    }
     if (env.NODE_ENV === 'production' && keySources.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -340,6 +356,24 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretKeys,
     logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty'),
   };
+}
+
+/**
+ * Where every Redis client of a process connects: REDIS_URL, or a cluster (REDIS_CLUSTER_NODES).
+ * Derived on each call, so a config copied with another REDIS_URL (the doctor, quickstart) follows it.
+ */
+export function redisTarget(env: Pick<Env, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>): RedisTarget {
+  if (!env.REDIS_CLUSTER_NODES) return { url: env.REDIS_URL };
+  const clusterNodes = env.REDIS_CLUSTER_NODES.map((node) => {
+    const at = node.lastIndexOf(':');
+    return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+  });
+  return { url: env.REDIS_URL, clusterNodes };
+}
+
+function redisDatabaseOf(url: string): number {
+  const path = new URL(url).pathname;
+  return path.length > 1 ? Number(path.slice(1)) : 0;
 }
 
 function jwtSettings(env: Env): Config['jwt'] {

@@ -1,8 +1,8 @@
-import type { Config } from './config.js';
+import { redisTarget, type Config } from './config.js';
 import { probePostgres } from './db/database-admin.js';
 import { DependencyError, waitUntilReachable } from './dependencies.js';
 import { createLogger, type Logger } from './logger.js';
-import { checkEvictionPolicy, EvictionPolicyError, judgeEvictionPolicy, probeRedis } from './redis.js';
+import { checkEvictionPolicy, describeRedis, EvictionPolicyError, judgeEvictionPolicy, probeRedis } from './redis.js';
 
 /** What a process entry needs before it composes the service. */
 export interface Needs {
@@ -42,12 +42,13 @@ export async function awaitDependencies(config: Config, needs: Needs, logger: Lo
   }
   if (!needs.redis) return;
   const mode = config.REDIS_EVICTION_POLICY_CHECK;
+  const target = redisTarget(config);
   const mustAnswer = needs.redis.required || (needs.redis.checkPolicy && mode === 'refuse');
   if (mustAnswer) {
-    const facts = await waitUntilReachable('Redis', config.REDIS_URL, () => probeRedis(config.REDIS_URL), waiting);
+    const facts = await waitUntilReachable('Redis', describeRedis(target), () => probeRedis(target), waiting);
     if (needs.redis.checkPolicy) judgeEvictionPolicy(facts.maxmemoryPolicy, mode, logger);
   } else if (needs.redis.checkPolicy) {
-    await checkEvictionPolicy(config.REDIS_URL, mode, logger);
+    await checkEvictionPolicy(target, mode, logger);
   }
 }
 

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Orm } from '../platform/db/orm.js';
 import type { Logger } from '../platform/logger.js';
 import type { Observer } from '../platform/observe.js';
@@ -18,6 +17,7 @@ import { Reader } from './shared/read-context.js';
 import { GetWebhookQuery } from './webhooks/get-webhook.query.js';
 import { ListWebhooksQuery } from './webhooks/list-webhooks.query.js';
 import { WebhookListingSchema } from './webhooks/webhook-listing.entity.js';
+import type { RedisClient } from '../platform/redis.js';
 
 /**
  * The read side's entities, registered with MikroORM by the composition root: every read model's
@@ -47,7 +47,7 @@ export interface ReadSide {
 
 export function createReadSide(
   orm: Orm,
-  redis: Redis,
+  redis: RedisClient,
   observer: Observer,
   logger: Logger,
   settings: {

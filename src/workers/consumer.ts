@@ -6,6 +6,7 @@ import type { Metrics } from '../platform/metrics.js';
 import type { Observer } from '../platform/observe.js';
 import { withLogContext } from '../platform/logger.js';
 import { openWorker, type QueueSettings } from '../platform/queues.js';
+import { describeRedis } from '../platform/redis.js';
 import { STALLS_PER_ATTEMPT, type QueueName } from './queues.js';
 
 export type JobHandler = (job: Job) => Promise<unknown>;
@@ -114,7 +115,8 @@ export function startConsumer(
   // BullMQ reports connection trouble here (without a listener Node would crash the worker), once
   // per reconnect attempt of every queue: those lines are rate-limited per dependency.
   worker.on('error', (error) => {
-    if (isUnreachable(error)) settings.connectionWarnings.warn('Redis', unreachableMessage('Redis', settings.redisUrl, error));
+    if (isUnreachable(error))
+      settings.connectionWarnings.warn('Redis', unreachableMessage('Redis', describeRedis(settings.connections.target), error));
     else logger.warn('worker connection problem', { queue, error: error.message });
   });
   return worker;

@@ -1,7 +1,7 @@
 import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Orm } from '../platform/db/orm.js';
+import { isCluster, type RedisClient } from '../platform/redis.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { QueueName } from './queues.js';
 
@@ -22,7 +22,7 @@ export const SYSTEM_GAUGES = {
 
 interface ObservedSystem {
   orm: Orm;
-  redis: Redis;
+  redis: RedisClient;
   queues: ReadonlyMap<QueueName, Queue>;
   deadLetterQueues: ReadonlyMap<QueueName, Queue>;
 }
@@ -87,12 +87,22 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
     },
   );
   // Redis runs with noeviction: at maxmemory every enqueue fails (alerts CqrsRedisMemory*).
-  metrics.gaugeAtScrape(SYSTEM_GAUGES.redisUsedMemory, 'Memory Redis uses (INFO used_memory)', [], async (gauge) => {
-    gauge.set((await redisMemory(system.redis)).used);
-  });
-  metrics.gaugeAtScrape(SYSTEM_GAUGES.redisMaxmemory, 'Redis maxmemory (0: no limit)', [], async (gauge) => {
-    gauge.set((await redisMemory(system.redis)).max);
-  });
+  metrics.gaugeAtScrape(
+    SYSTEM_GAUGES.redisUsedMemory,
+    'Memory Redis uses (INFO used_memory; on a cluster, of the master closest to its maxmemory)',
+    [],
+    async (gauge) => {
+      gauge.set((await redisMemory(system.redis)).used);
+    },
+  );
+  metrics.gaugeAtScrape(
+    SYSTEM_GAUGES.redisMaxmemory,
+    'Redis maxmemory (0: no limit; on a cluster, of the master closest to it)',
+    [],
+    async (gauge) => {
+      gauge.set((await redisMemory(system.redis)).max);
+    },
+  );
   metrics.gaugeAtScrape(SYSTEM_GAUGES.dbPoolConnections, 'PostgreSQL pool connections by state', ['state'], async (gauge) => {
     const pool = await (system.orm.em.getConnection() as PostgreSqlConnection).getNativeClient();
     gauge.set({ state: 'used' }, pool.totalCount - pool.idleCount);
@@ -102,7 +112,7 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
 }
 
 /** Waiting + prioritized + delayed jobs whose time has come: what more workers would work on now. */
-export async function backlogOf(queue: Queue, redis: Redis): Promise<number> {
+export async function backlogOf(queue: Queue, redis: RedisClient): Promise<number> {
   const counts = await queue.getJobCounts('waiting', 'prioritized');
   // BullMQ scores delayed jobs as dueTimestamp * 0x1000 + sequence.
   const dueDelayed = await redis.zcount(queue.keys.delayed!, 0, (Date.now() + 1) * 0x1000 - 1);
@@ -116,7 +126,7 @@ export async function backlogOf(queue: Queue, redis: Redis): Promise<number> {
  * (an order's expiry) or retried became ready at its due time or its last attempt, not at its
  * creation: counting from creation would report a 15-minute-old expiry as 15 minutes late.
  */
-export async function oldestWaitingAgeSeconds(queue: Queue, redis: Redis, now = Date.now()): Promise<number> {
+export async function oldestWaitingAgeSeconds(queue: Queue, redis: RedisClient, now = Date.now()): Promise<number> {
   const id = await redis.lindex(queue.keys.wait!, -1);
   const job = id ? await Job.fromId(queue, id) : undefined;
   if (!job) return 0;
@@ -124,11 +134,26 @@ export async function oldestWaitingAgeSeconds(queue: Queue, redis: Redis, now = 
   return Math.max(0, (now - readySince) / 1000);
 }
 
-/** Used memory and maxmemory from INFO memory. */
-export async function redisMemory(redis: Redis): Promise<{ used: number; max: number }> {
-  const info = await redis.info('memory');
-  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
-  return { used: field('used_memory'), max: field('maxmemory') };
+/**
+ * Used memory and maxmemory from INFO memory. On a cluster, INFO carries no key (a cluster client
+ * would answer from any node): every master is asked and the one closest to its limit is reported,
+ * since with `noeviction` that node refuses writes first.
+ */
+export async function redisMemory(redis: RedisClient): Promise<{ used: number; max: number }> {
+  const servers = isCluster(redis) ? redis.nodes('master') : [redis];
+  const reports = await Promise.all(
+    servers.map(async (server) => {
+      const info = await server.info('memory');
+      const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+      return { used: field('used_memory'), max: field('maxmemory') };
+    }),
+  );
+  const fill = ({ used, max }: { used: number; max: number }) => (max > 0 ? used / max : 0);
+  return reports.reduce(
+    (fullest, report) =>
+      fill(report) > fill(fullest) || (fill(report) === fill(fullest) && report.used > fullest.used) ? report : fullest,
+    { used: 0, max: 0 },
+  );
 }
 
 /** Both outbox gauges from one query per scrape (they are collected one after the other). */

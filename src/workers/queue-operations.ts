@@ -1,6 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { redisReady } from '../platform/redis.js';
+import { redisReady, type RedisClient } from '../platform/redis.js';
 import type { DeadLetter } from './consumer.js';
 import { backlogOf } from './observed-state.js';
 import type { QueueName } from './queues.js';
@@ -18,7 +17,7 @@ export class QueueOperations {
   constructor(
     private readonly queues: ReadonlyMap<QueueName, Queue>,
     private readonly deadLetterQueues: ReadonlyMap<QueueName, Queue<DeadLetter>>,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
   ) {}
 
   async overview(): Promise<QueueOverview[]> {

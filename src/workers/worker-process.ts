@@ -3,6 +3,7 @@ import type { IdempotencyStore } from '../commands/shared/idempotency.js';
 import type { ConnectionWarnings } from '../platform/connection-warnings.js';
 import type { Logger } from '../platform/logger.js';
 import type { Observer } from '../platform/observe.js';
+import type { QueueConnections } from '../platform/queues.js';
 import { startConsumer, type DeadLetter } from './consumer.js';
 import { PROCESSES, type ProcessDependencies } from './processes.js';
 import { maxStalledCountFor, QUEUE_NAMES, QUEUES, WORKER_ROLES, routingTable, type QueueName } from './queues.js';
@@ -17,6 +18,8 @@ export interface WorkerDependencies extends ProcessDependencies {
   observer: Observer;
   connectionWarnings: ConnectionWarnings;
   deadLetterQueues: ReadonlyMap<QueueName, Queue<DeadLetter>>;
+  /** Where the workers' Redis connections come from (a shared client on a cluster). */
+  queueConnections: QueueConnections;
   /** Purged hourly by the relay role. */
   idempotencyKeys: IdempotencyStore;
 }
@@ -42,7 +45,7 @@ export function startWorkers(services: WorkerDependencies, requested: readonly s
   const roles = resolveRoles(requested);
   const { config, logger } = services;
   const settings = {
-    redisUrl: config.REDIS_URL,
+    connections: services.queueConnections,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     lockDurationMs: config.JOB_LOCK_DURATION,

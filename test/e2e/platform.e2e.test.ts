@@ -111,8 +111,8 @@ describe('Platform edges: limits, documents, headers, boot checks', function () 
       admin.disconnect();
       const logger = createLogger({ level: 'error', format: 'json', service: 'test' });
 
-      const refused = await checkEvictionPolicy(url, 'refuse', logger).catch((error: Error) => error);
-      const warned = await checkEvictionPolicy(url, 'warn', logger).catch((error: Error) => error);
+      const refused = await checkEvictionPolicy({ url }, 'refuse', logger).catch((error: Error) => error);
+      const warned = await checkEvictionPolicy({ url }, 'warn', logger).catch((error: Error) => error);
 
       expect(refused).to.be.instanceOf(Error).with.property('message').that.includes('allkeys-lru');
       expect(warned).to.equal(undefined);

@@ -88,7 +88,7 @@ describe('npm run quickstart where PostgreSQL and Redis are not running', functi
         () => 'answering',
         () => 'stopped',
       );
-      const redisAfter = await probeRedis(redisUrl).then(
+      const redisAfter = await probeRedis({ url: redisUrl }).then(
         () => 'answering',
         () => 'stopped',
       );

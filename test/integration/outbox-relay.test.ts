@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Queue } from 'bullmq';
-import { openQueue } from '../../src/platform/queues.js';
+import { openQueue, QueueConnections } from '../../src/platform/queues.js';
 import { QUEUE_NAMES, routingTable, type QueueName } from '../../src/workers/queues.js';
 import { OutboxRelay } from '../../src/workers/relay/outbox-relay.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
@@ -89,7 +89,10 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
   it('When Redis is down at commit time, then the command is still accepted and its events wait in the outbox until Redis is back', async () => {
     const port = await freePort();
     const deadRedis = await startRedis(port);
-    const settings = { redisUrl: `redis://127.0.0.1:${port}`, prefix: service.config.QUEUE_PREFIX };
+    const settings = {
+      connections: new QueueConnections({ url: `redis://127.0.0.1:${port}` }),
+      prefix: service.config.QUEUE_PREFIX,
+    };
     const queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, settings)]));
     for (const queue of queues.values()) queue.on('error', () => undefined);
     try {

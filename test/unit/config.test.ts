@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig, parseDuration } from '../../src/platform/config.js';
+import { ConfigError, loadConfig, parseDuration, redisTarget } from '../../src/platform/config.js';
 
 /** Production also requires a key for secrets at rest. */
 const atRest = { SECRET_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` };
@@ -60,5 +60,31 @@ describe('Configuration', () => {
       parseDuration('1d'),
       parseDuration('40'),
     ]).to.deep.equal([250, 30_000, 900_000, 7_200_000, 86_400_000, 40]);
+  });
+
+  it('When REDIS_CLUSTER_NODES is set, then Redis is a cluster of those seeds with REDIS_URL only for credentials', () => {
+    const config = loadConfig({
+      REDIS_URL: 'rediss://app:s3cret@ignored:6379',
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-1.redis:7001',
+    });
+
+    expect(redisTarget(config)).to.deep.equal({
+      url: 'rediss://app:s3cret@ignored:6379',
+      clusterNodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-1.redis', port: 7001 },
+      ],
+    });
+    expect(redisTarget(loadConfig({})), 'without it: the one server of REDIS_URL').to.deep.equal({
+      url: 'redis://127.0.0.1:6379',
+    });
+  });
+
+  it('When a cluster seed is not host:port, or REDIS_URL names a database a cluster lacks, then loading fails', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' })).to.throw(ConfigError, /REDIS_CLUSTER_NODES\.0: host:port/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', REDIS_URL: 'redis://x:6379/2' })).to.throw(
+      ConfigError,
+      /REDIS_URL: a Redis Cluster has only database 0/,
+    );
   });
 });

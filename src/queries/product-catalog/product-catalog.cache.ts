@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Principal } from '../../policies/principal.js';
+import type { RedisClient } from '../../platform/redis.js';
 
 /**
  * A Redis cache of catalogue pages. Each tenant has a generation number; keys include it, and
@@ -14,7 +14,7 @@ import type { Principal } from '../../policies/principal.js';
  */
 export class ProductCatalogCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds = 300,
     private readonly pagesPerPrincipal = 50,

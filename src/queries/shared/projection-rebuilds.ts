@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
 import { eventFromLogRow, type EventLogRow } from '../../events/event-log.js';
 import type { Timestamp } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
 import { AppError, NotFoundError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
-import { redisReady } from '../../platform/redis.js';
+import { redisReady, type RedisClient } from '../../platform/redis.js';
 import type { Projection } from './projection.js';
 import type { Projector } from './projector.js';
 
@@ -42,7 +41,7 @@ export class ProjectionRebuilds {
     private readonly orm: Orm,
     private readonly projector: Projector,
     private readonly projections: readonly Projection[],
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger: Logger,
     private readonly settings: RebuildSettings,
   ) {}
