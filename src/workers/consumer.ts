@@ -5,6 +5,7 @@ import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { Observer } from '../platform/observe.js';
 import { withLogContext } from '../platform/logger.js';
+import { requireDependencies } from '../platform/required.js';
 import { openWorker, type QueueSettings } from '../platform/queues.js';
 import { describeRedis } from '../platform/redis.js';
 import { STALLS_PER_ATTEMPT, type QueueName } from './queues.js';
@@ -55,7 +56,8 @@ export function startConsumer(
   settings: ConsumerSettings,
   logger: Logger,
 ): Worker {
-  const { metrics } = settings;
+  const { metrics, observer, connectionWarnings } = settings;
+  requireDependencies(`the ${queue} consumer`, { handler, deadLetters, logger, metrics, observer, connectionWarnings });
   // The span, the log line and the generic outcome metrics; retries and dead letters are ours.
   const observed = settings.observer.runner('job', queue);
   const processJob = async (job: Job) => {

@@ -6,6 +6,7 @@ import type { Config } from '../platform/config.js';
 import type { SecretBox } from '../platform/secret-box.js';
 import type { Orm } from '../platform/db/orm.js';
 import type { Metrics } from '../platform/metrics.js';
+import { requireDependencies } from '../platform/required.js';
 import type { Projector } from '../queries/shared/projector.js';
 import type { ConsumerSettings, JobHandler } from './consumer.js';
 import type { PaymentGateway } from './payments/payment-gateway.js';
@@ -44,9 +45,8 @@ function defineProcess<K extends keyof ProcessDependencies>(
   build: (deps: Pick<ProcessDependencies, K>) => Process,
 ): ProcessFactory {
   const factory = (deps: ProcessDependencies) => {
-    const missing = needs.filter((need) => deps[need] === undefined || deps[need] === null);
-    if (missing.length) throw new Error(`the ${name} process needs ${missing.join(', ')}`);
-    return build(Object.fromEntries(needs.map((need) => [need, deps[need]])) as Pick<ProcessDependencies, K>);
+    const own = Object.fromEntries(needs.map((need) => [need, deps[need]])) as Pick<ProcessDependencies, K>;
+    return build(requireDependencies(`the ${name} process`, own));
   };
   return Object.assign(factory, { needs });
 }

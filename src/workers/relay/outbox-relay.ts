@@ -7,6 +7,7 @@ import type { EventEnvelope } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Logger } from '../../platform/logger.js';
+import { requireDependencies } from '../../platform/required.js';
 import { contextFromCarrier } from '../../platform/telemetry/propagation.js';
 import type { QueueName, Route } from '../queues.js';
 
@@ -46,7 +47,9 @@ export class OutboxRelay {
     private readonly settings: RelaySettings,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    requireDependencies('the outbox relay', { orm, queues, settings, clock, logger });
+  }
 
   start(): void {
     if (this.running) return;
