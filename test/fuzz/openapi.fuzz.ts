@@ -48,6 +48,7 @@ const MUTATIONS = [
   'body-unknown-field',
   'body-not-json',
   'path-segment',
+  'parameter-text',
   'query-value',
   'query-unknown',
   'query-duplicate',
@@ -274,12 +275,15 @@ function requestArbitrary(
       values,
       body,
       mutation: fc.oneof(
-        { weight: 1, arbitrary: fc.constant<(typeof MUTATIONS)[number]>('none') },
-        { weight: 2, arbitrary: fc.constantFrom(...MUTATIONS.filter((mutation) => mutation !== 'none')) },
+        { weight: 2, arbitrary: fc.constant<(typeof MUTATIONS)[number]>('none') },
+        // Text PostgreSQL cannot store in a path or query parameter: only the edge gate stands in its way.
+        { weight: 1, arbitrary: fc.constant<(typeof MUTATIONS)[number]>('parameter-text') },
+        { weight: 4, arbitrary: fc.constantFrom(...MUTATIONS.filter((mutation) => mutation !== 'none')) },
       ),
       pick: fc.nat(),
       // Text the database cannot store is the class that reached PostgreSQL most often: drawn as often as all the rest.
       hostile: fc.oneof(fc.constantFrom(...HOSTILE_TEXT), fc.constantFrom(...HOSTILE_VALUES)),
+      unstorable: fc.constantFrom(...HOSTILE_TEXT),
       cursor: fc.constantFrom(...FORGED_CURSORS),
       segment: fc.constantFrom(...HOSTILE_SEGMENTS),
     })
@@ -325,6 +329,22 @@ function requestArbitrary(
           request.path = segments.join('/');
           break;
         }
+        case 'parameter-text': {
+          // Any declared path or query parameter, generated or not; a cursor gets a forged one.
+          const targets = parameters.filter((parameter) => parameter.in === 'path' || parameter.in === 'query');
+          const target = targets[draw.pick % Math.max(targets.length, 1)];
+          if (!target) break;
+          const text = target.name === 'cursor' ? draw.cursor : draw.unstorable;
+          if (target.in === 'query') {
+            request.query = [...request.query.filter(([name]) => name !== target.name), [target.name, text]];
+            break;
+          }
+          const index = template.split('/').indexOf(`{${target.name}}`);
+          const segments = request.path.split('/');
+          segments[index] = encodeQueryText(text);
+          request.path = segments.join('/');
+          break;
+        }
         case 'query-value':
           if (request.query.length) request.query[draw.pick % request.query.length]![1] = hostileText;
           else request.query.push(['limit', hostileText]);
@@ -336,7 +356,8 @@ function requestArbitrary(
           request.query.push(['limit', '5'], ['limit', '50'], ['cursor', draw.cursor], ['cursor', 'x']);
           break;
         case 'cursor':
-          request.query.push(['cursor', draw.cursor]);
+          // Instead of a generated cursor: two would be an array, refused before it is decoded.
+          request.query = [...request.query.filter(([name]) => name !== 'cursor'), ['cursor', draw.cursor]];
           break;
         case 'content-type':
           request.headers['content-type'] = [
