@@ -13,6 +13,7 @@ import {
   toIntegrationEvent,
 } from '../../src/events/integration/index.js';
 import { SCHEMA_VERSIONS } from '../../src/events/upcasting.js';
+import { eventFromJob } from '../../src/workers/job-envelope.js';
 import { integrationEventViolations } from '../support/webhook-contract.js';
 
 const AT = '2026-11-29T12:00:00.000Z';
@@ -114,6 +115,16 @@ describe('Integration events: the public contract of webhooks, mapped from domai
 
     expect(placed!.data).to.deep.include({ customer: { name: 'Ada', email: 'ada@example.com' } });
     expect(cancelled!.data).to.deep.include({ refundedCents: 1000 });
+  });
+
+  it('When an older domain event version is published (an OrderCancelled v1 job), then it is upcast first and its integration event is unchanged', () => {
+    const { authorizationId: _v2Only, ...v1Payload } = PAYLOADS.OrderCancelled!;
+    const v1 = { ...domainEvent('OrderCancelled', v1Payload), schemaVersion: 1 };
+
+    const published = toIntegrationEvent(eventFromJob(v1));
+
+    expect(published).to.deep.equal(toIntegrationEvent(domainEvent('OrderCancelled', PAYLOADS.OrderCancelled!)));
+    expect(integrationEventViolations(published)).to.deep.equal([]);
   });
 
   it('When a domain event is internal, then it is not published', () => {
