@@ -25,25 +25,42 @@ export const orderViewProjection: Projection = {
   },
 };
 
+/**
+ * One statement: the customer is the newest of the event's (OrderPlaced carries it) and
+ * customer_profile_view's; the order's own fields follow the order's version and the customer
+ * fields the profile's version, each only forwards.
+ */
 async function upsertOrder(em: EntityManager, event: OrderEvent): Promise<void> {
   const order = event.payload.order;
   const fromEvent = event.type === 'OrderPlaced' ? event.payload.customer : null;
-  const customer = newest(fromEvent, await profileOf(em, event.tenantId, order.customerId));
   await em.execute(
-    `insert into order_view (id, tenant_id, customer_id, customer_name, customer_email, customer_version, lines,
+    `with customer as (
+       select name, email, version from (
+         select ?::text as name, ?::text as email, ?::int as version, 0 as preference
+         union all
+         select name, email, version, 1 from customer_profile_view where tenant_id = ? and customer_id = ?
+       ) candidates order by version desc, preference limit 1
+     )
+     insert into order_view (id, tenant_id, customer_id, customer_name, customer_email, customer_version, lines,
        total_cents, currency, status, status_history, internal_note, risk_score, placed_at, updated_at, version)
-     values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)
-     on conflict (id) do update set status = excluded.status, status_history = excluded.status_history,
-       internal_note = excluded.internal_note, risk_score = excluded.risk_score,
-       updated_at = excluded.updated_at, version = excluded.version
-     where order_view.version < excluded.version`,
+     select ?, ?, ?, customer.name, customer.email, customer.version, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?
+       from customer
+     on conflict (id) do update set
+       status = ${newer('status')}, status_history = ${newer('status_history')},
+       internal_note = ${newer('internal_note')}, risk_score = ${newer('risk_score')},
+       updated_at = ${newer('updated_at')}, version = greatest(order_view.version, excluded.version),
+       customer_name = ${newerCustomer('customer_name')}, customer_email = ${newerCustomer('customer_email')},
+       customer_version = greatest(order_view.customer_version, excluded.customer_version)
+     where order_view.version < excluded.version or order_view.customer_version < excluded.customer_version`,
     [
+      fromEvent?.name ?? '',
+      fromEvent?.email ?? '',
+      fromEvent?.version ?? 0,
+      event.tenantId,
+      order.customerId,
       order.orderId,
       event.tenantId,
       order.customerId,
-      customer.name,
-      customer.email,
-      customer.version,
       JSON.stringify(order.lines),
       order.totalCents,
       order.currency,
@@ -56,8 +73,12 @@ async function upsertOrder(em: EntityManager, event: OrderEvent): Promise<void> 
       event.aggregateVersion,
     ],
   );
-  await renameOrders(em, event.tenantId, { orderId: order.orderId }, customer);
 }
+
+const newer = (column: string) =>
+  `case when order_view.version < excluded.version then excluded.${column} else order_view.${column} end`;
+const newerCustomer = (column: string) =>
+  `case when order_view.customer_version < excluded.customer_version then excluded.${column} else order_view.${column} end`;
 
 async function followProfile(em: EntityManager, event: CustomerEvent): Promise<void> {
   const { customerId, name, email } = event.payload.profile;
@@ -84,17 +105,4 @@ async function renameOrders(
      where tenant_id = ? and ${column} = ? and customer_version < ?`,
     [customer.name, customer.email, customer.version, tenantId, value, customer.version],
   );
-}
-
-async function profileOf(em: EntityManager, tenantId: string, customerId: string): Promise<KnownCustomer | null> {
-  const rows = await em.execute<KnownCustomer[]>(
-    'select name, email, version from customer_profile_view where tenant_id = ? and customer_id = ?',
-    [tenantId, customerId],
-  );
-  return rows[0] ?? null;
-}
-
-function newest(...candidates: (KnownCustomer | null)[]): KnownCustomer {
-  const known = candidates.filter((candidate): candidate is KnownCustomer => candidate !== null);
-  return known.sort((a, b) => b.version - a.version)[0] ?? { name: '', email: '', version: 0 };
 }
