@@ -2,6 +2,7 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { EntitySchema } from '@mikro-orm/core';
 import type { Logger } from '../logger.js';
+import { releaseDeadConnections } from './dead-connections.js';
 import { migrations } from '../../../migrations/index.js';
 
 export type { EntityManager } from '@mikro-orm/postgresql';
@@ -23,6 +24,8 @@ export function ormOptions(settings: OrmSettings): Options {
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
     pool: { min: 0, max: settings.poolMax },
+    // A transaction that dies with its connection must not keep it checked out (kysely#1990).
+    driverOptions: { onPoolCreated: releaseDeadConnections },
     // Reads outside a transaction (query handlers) go to the replica when one is set; every
     // transaction (commands, projections, the relay) uses the primary.
     replicas: settings.readUrl ? [{ name: 'read-replica', clientUrl: settings.readUrl }] : [],
