@@ -4,21 +4,14 @@ import { chaosStage, CommandLoad, openScenario, seconds, settle, type Scenario, 
 import { report } from './report.js';
 
 /**
- * Fails today, for a reason outside this code: Kysely (under MikroORM 7) does not release a pooled
- * connection whose ROLLBACK fails (kysely-org/kysely#1990), so transactions that die with their
- * connection leak it and the worker's pool starves for good once PostgreSQL comes back. CI skips it
- * (saying so) until that is fixed; `CHAOS_INCLUDE_KNOWN_FAILURES=1` runs it.
+ * Transactions in flight when the server dies lose their connections; Kysely (under MikroORM 7)
+ * used to keep such connections checked out for good (kysely-org/kysely#1990), and the worker never
+ * recovered. src/platform/db/dead-connections.ts hands them back to the pool.
  */
-const KNOWN_FAILURE = 'kysely-org/kysely#1990: a failed ROLLBACK leaks the pooled connection; the worker never recovers';
-
 describe('Chaos 5: PostgreSQL stopped immediately during a burst of commands, then started', function () {
   this.timeout(300_000);
   let scenario: Scenario;
-  before(async function () {
-    if (process.env.CHAOS_INCLUDE_KNOWN_FAILURES !== '1') {
-      console.log(`    skipped (known failure, CHAOS_INCLUDE_KNOWN_FAILURES=1 runs it): ${KNOWN_FAILURE}`);
-      this.skip();
-    }
+  before(async () => {
     scenario = await openScenario('postgres-stopped');
   });
   after(() => scenario?.close());
@@ -55,7 +48,7 @@ describe('Chaos 5: PostgreSQL stopped immediately during a burst of commands, th
       scenario: '5 PostgreSQL stopped (immediate) mid-burst, then started',
       ...outcome,
       recovery: seconds(recovery),
-      notes: `${outcome.lost ? `FAILS (${KNOWN_FAILURE}); ` : ''}${retried} commands retried with their key (answers seen: ${answers}); ${rows[0]!.orders} orders for ${outcome.accepted} accepted keys; API and worker not restarted`,
+      notes: `${retried} commands retried with their key (answers seen: ${answers}); ${rows[0]!.orders} orders for ${outcome.accepted} accepted keys; API and worker not restarted`,
     });
     expect(
       processes.every((process) => process.alive),
