@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CI proof of `npm run new` and docs/adding-a-feature.md: in a scratch copy of the repository,
-# generate one part of each kind, then run the type check, the dependency rules, lint and the
-# generated tests (plus the read-model declaration tests) against PostgreSQL and Redis, each test
-# on its own database and queue prefix. Leaves the repository untouched. About 2-3 minutes.
+# generate one part of each kind, check that the guide names every file written or changed, then
+# run the type check, the dependency rules, lint and the generated tests (plus the read-model
+# declaration tests) against PostgreSQL and Redis, each test on its own database and queue
+# prefix. Leaves the repository untouched. About 1-2 minutes.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/new-check.XXXXXX")"
@@ -23,6 +24,18 @@ npm run --silent new -- process audit-trail
 
 mapfile -t changed < <(find src migrations test -name '*.ts' -newer .before-generation | sort)
 mapfile -t tests < <(printf '%s\n' "${changed[@]}" | grep '\.test\.ts$')
+# docs/adding-a-feature.md names every file the generator wrote or changed (with placeholders).
+undocumented=()
+for file in "${changed[@]}"; do
+  named=$(sed -E -e 's/Migration[0-9]{14}_event_counts/Migration<timestamp>_<name>/' -e 's#commands/products/#commands/<noun>s/#' \
+    -e 's/archive-product/<verb>-<noun>/g' -e 's/event-counts|audit-trail/<name>/g' <<<"$file")
+  grep -qF "\`$named\`" docs/adding-a-feature.md || undocumented+=("$named")
+done
+if [ "${#undocumented[@]}" -gt 0 ]; then
+  echo "docs/adding-a-feature.md does not name what npm run new writes: ${undocumented[*]}" >&2
+  exit 1
+fi
+
 npm run typecheck
 npm run deps:check
 npx eslint --max-warnings=0 "${changed[@]}"
