@@ -70,7 +70,8 @@ export function renderReference(document: OpenApiDocument): string {
     '(rate limited, with `Retry-After`); every answer carries `RateLimit-Limit`, `RateLimit-Remaining`,',
     '`RateLimit-Reset`. Errors are `application/problem+json` (`Problem` below). Every `GET` answers',
     'with an `ETag` and `304` to a matching `If-None-Match`. The same document is served at',
-    '`/openapi.json` and rendered by Swagger UI at `/docs`.',
+    '`/openapi.json` and rendered by Swagger UI at `/docs`. What webhooks deliver (integration events)',
+    'is described by the AsyncAPI document at `/asyncapi.json` ([webhooks.md](webhooks.md)).',
     '',
   ];
   for (const tag of (document.tags ?? []) as { name: string; description?: string }[]) {

@@ -394,11 +394,8 @@ export interface components {
             instance?: string;
         };
         /**
-         * @description Integration events: what leaves the service (webhooks). Domain events (src/events/*.events.ts)
-         *     serve the inside and may change with the code; these are a public contract, versioned on their
-         *     own (docs/webhooks.md), described by the AsyncAPI document generated from the schemas below
-         *     (`npm run gen`, served at /asyncapi.json). This file is the one place that maps a domain event
-         *     to the integration event it is published as; a domain event not mapped here is never published.
+         * @description A public event type webhooks can subscribe to and receive: its payload is described by the
+         *     message `<type>.v<version>` of `/asyncapi.json` (docs/webhooks.md).
          * @enum {string}
          */
         IntegrationEventType: "order.placed" | "order.paid" | "order.payment_failed" | "order.expired" | "order.cancelled" | "order.shipped" | "product.created" | "product.updated" | "customer.profile_changed";

@@ -1,3 +1,10 @@
+/**
+ * Integration events: what leaves the service (webhooks). Domain events (src/events/*.events.ts)
+ * serve the inside and may change with the code; these are a public contract, versioned on their
+ * own (docs/webhooks.md), described by the AsyncAPI document generated from the schemas below
+ * (`npm run gen`, served at /asyncapi.json). This file is the one place that maps a domain event
+ * to the integration event it is published as; a domain event not mapped here is never published.
+ */
 import { z } from 'zod';
 import type { DomainEvent, DomainEventPayloads, DomainEventType, EventEnvelope } from '../index.js';
 import { publicCustomerV1, CustomerProfileChangedV1 } from './customer.integration.js';
@@ -13,11 +20,8 @@ import {
 import { ProductCreatedV1, ProductUpdatedV1, publicProductV1 } from './product.integration.js';
 
 /**
- * Integration events: what leaves the service (webhooks). Domain events (src/events/*.events.ts)
- * serve the inside and may change with the code; these are a public contract, versioned on their
- * own (docs/webhooks.md), described by the AsyncAPI document generated from the schemas below
- * (`npm run gen`, served at /asyncapi.json). This file is the one place that maps a domain event
- * to the integration event it is published as; a domain event not mapped here is never published.
+ * A public event type webhooks can subscribe to and receive: its payload is described by the
+ * message `<type>.v<version>` of `/asyncapi.json` (docs/webhooks.md).
  */
 export type IntegrationEventType =
   | 'order.placed'
