@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import type { Services } from '../../src/composition-root.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually, http } from '../support/http.js';
+import { runToEnd } from '../support/processes.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { tokenFor } from '../support/tokens.js';
 
@@ -156,18 +156,14 @@ describe('Operations: rebuilds, redrive, metrics, ops CLI', function () {
     expect(after).not.to.match(/route="\/v1\/orders\/[0-9a-f]{8}-/, 'raw ids never become labels');
   });
 
-  it('When `npm run ops` lists queues or is misused, then it prints the table or exits non-zero', () => {
+  it('When `npm run ops` lists queues or is misused, then it prints the table or exits non-zero', async () => {
     const env = {
-      ...process.env,
       DATABASE_URL: service.config.DATABASE_URL,
       REDIS_URL: service.config.REDIS_URL,
       QUEUE_PREFIX: service.config.QUEUE_PREFIX,
     };
-    const listed = spawnSync(process.execPath, ['--import', 'tsx', 'src/ops/cli.ts', 'queues'], { env, encoding: 'utf8' });
-    const wrong = spawnSync(process.execPath, ['--import', 'tsx', 'src/ops/cli.ts', 'redrive', 'no-such-queue'], {
-      env,
-      encoding: 'utf8',
-    });
+    const listed = await runToEnd('src/ops/cli.ts', ['queues'], env);
+    const wrong = await runToEnd('src/ops/cli.ts', ['redrive', 'no-such-queue'], env);
 
     expect(listed.status, listed.stderr).to.equal(0);
     expect(listed.stdout).to.match(/^projections\s+\d+/m);
@@ -177,18 +173,16 @@ describe('Operations: rebuilds, redrive, metrics, ops CLI', function () {
 
   it('When `npm run ops -- rebuild` runs, then it rebuilds; while another rebuild of that projection holds the lock, it is refused', async () => {
     const env = {
-      ...process.env,
       DATABASE_URL: service.config.DATABASE_URL,
       REDIS_URL: service.config.REDIS_URL,
       QUEUE_PREFIX: service.config.QUEUE_PREFIX,
     };
-    const rebuild = () =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/ops/cli.ts', 'rebuild', 'daily_sales'], { env, encoding: 'utf8' });
+    const rebuild = () => runToEnd('src/ops/cli.ts', ['rebuild', 'daily_sales'], env);
 
-    const done = rebuild();
+    const done = await rebuild();
     // The lock an HTTP-started rebuild holds while it runs (ProjectionRebuilds).
     await service.services.redis.set(`${service.config.QUEUE_PREFIX}:rebuild:daily_sales:lock`, '1', 'EX', 60);
-    const refused = rebuild();
+    const refused = await rebuild();
     await service.services.redis.del(`${service.config.QUEUE_PREFIX}:rebuild:daily_sales:lock`);
 
     expect(done.status, done.stderr).to.equal(0);

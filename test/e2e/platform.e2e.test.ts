@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import asyncApiDocument from '../../src/api/generated/asyncapi.json' with { type: 'json' };
 import { INTEGRATION_EVENTS, INTEGRATION_EVENT_TYPES } from '../../src/events/integration/index.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { checkEvictionPolicy } from '../../src/platform/redis.js';
 import { http } from '../support/http.js';
+import { runToEnd } from '../support/processes.js';
 import { freePort } from '../support/ports.js';
 import { startRedis, stopRedis } from '../support/private-servers.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -88,11 +88,8 @@ describe('Platform edges: limits, documents, headers, boot checks', function () 
     expect(live.status).to.equal(200);
   });
 
-  it('When a process starts with a bad variable, then it exits 1 naming that variable', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/api/server.ts'], {
-      env: { ...process.env, PORT: 'eighty', ORDER_PAYMENT_TIMEOUT: 'soon' },
-      encoding: 'utf8',
-    });
+  it('When a process starts with a bad variable, then it exits 1 naming that variable', async () => {
+    const result = await runToEnd('src/api/server.ts', [], { PORT: 'eighty', ORDER_PAYMENT_TIMEOUT: 'soon' });
     expect(result.status).to.equal(1);
     expect(result.stderr)
       .to.match(/Invalid configuration/)

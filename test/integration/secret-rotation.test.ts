@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { resealSecrets } from '../../src/commands/shared/reseal-secrets.js';
@@ -7,6 +6,7 @@ import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { SecretBox, type SecretKey } from '../../src/platform/secret-box.js';
 import { principal, rows } from '../support/fixtures.js';
+import { runToEnd } from '../support/processes.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const key = (id: string): SecretKey => ({ id, key: randomBytes(32) });
@@ -14,19 +14,12 @@ const keySpec = (...keys: SecretKey[]) => keys.map(({ id, key }) => `${id}:${key
 
 /** `npm run ops -- reseal-secrets` as an operator runs it, with the rotated key list. */
 function resealCommand(service: TestService, keys: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const env = {
-    ...process.env,
+  return runToEnd('src/ops/cli.ts', ['reseal-secrets'], {
     DATABASE_URL: service.config.DATABASE_URL,
     REDIS_URL: service.config.REDIS_URL,
     QUEUE_PREFIX: service.config.QUEUE_PREFIX,
     SECRET_ENCRYPTION_KEYS: keys,
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/ops/cli.ts', 'reseal-secrets'], { env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+  });
 }
 
 describe('Key rotation: re-sealing stored secrets (`npm run ops -- reseal-secrets`)', function () {

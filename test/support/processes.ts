@@ -24,6 +24,9 @@ export interface RunningProcess {
   pid: number;
   /** Every line written so far, stdout and stderr together (none with `logFile`). */
   lines: string[];
+  /** The same lines, per stream. */
+  stdout: string[];
+  stderr: string[];
   /** Resolves with the first line (already written or to come) that matches. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the first JSON log record (already written or to come) whose message is `message`. */
@@ -50,11 +53,17 @@ export function startProcess(options: ProcessOptions): RunningProcess {
   });
   if (log !== undefined) closeSync(log);
   const lines: string[] = [];
+  const perStream = { stdout: [] as string[], stderr: [] as string[] };
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
+  for (const [name, stream] of [
+    ['stdout', child.stdout],
+    ['stderr', child.stderr],
+  ] as const) {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
+      perStream[name].push(line);
+      if (options.maxLines && perStream[name].length > options.maxLines) perStream[name].splice(0, options.maxLines / 2);
       if (options.maxLines && lines.length > options.maxLines) lines.splice(0, lines.length - options.maxLines / 2);
       for (const waiter of waiters.filter((w) => w.pattern.test(line))) waiter.resolve(line);
     });
@@ -80,6 +89,7 @@ export function startProcess(options: ProcessOptions): RunningProcess {
     child,
     pid: child.pid!,
     lines,
+    ...perStream,
     waitFor,
     async waitForLog(message, timeoutMs) {
       const escaped = JSON.stringify(message).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -100,4 +110,15 @@ export function startProcess(options: ProcessOptions): RunningProcess {
 /** Runs a TypeScript entry point as a real process (tsx, Node 24), the way a person starts it. */
 export function runEntry(entry: string, args: string[], env: Record<string, string>, { group = false } = {}): RunningProcess {
   return startProcess({ args: ['--import', 'tsx', entry, ...args], env: { LOG_LEVEL: 'info', ...env }, group });
+}
+
+/** Runs a TypeScript entry point to its end (a CLI, a start that must fail): its exit code and what it wrote to each stream. */
+export async function runToEnd(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const running = startProcess({ args: ['--import', 'tsx', entry, ...args], env });
+  const status = await running.exited();
+  return { status, stdout: running.stdout.join('\n'), stderr: running.stderr.join('\n') };
 }
