@@ -29,7 +29,8 @@ try {
   execFileSync('node_modules/.bin/prettier', ['--log-level=warn', '--write', ...edits.touched], { stdio: 'inherit' });
   console.log(`${kind} ${name}: wrote or changed\n  ${[...edits.touched].join('\n  ')}`);
   console.log(`Run its tests: npx mocha ${tests.join(' ')} (npm run test:local runs them all)`);
-  if (kind === 'process') console.log(`Left for you: a Deployment for worker role ${name} in k8s/ (docs/deploy.md).`);
+  if (kind === 'process')
+    console.log(`Left for you: deploy worker role ${name} (k8s/ and docker-compose.yml); the deployment tests fail until then.`);
 } catch (error) {
   console.error(`npm run new: ${error instanceof Error ? error.message : String(error)}`);
   if (edits.touched.size) console.error(`Files already changed (git checkout / rm them):\n  ${[...edits.touched].join('\n  ')}`);

@@ -1,6 +1,7 @@
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
+import { WORKER_ROLES } from '../../src/workers/queues.js';
 import { parseDockerfile } from './support/dockerfile.js';
 import { get, strings, type Mutable } from './support/k8s.js';
 import { commandLineProblems, tsconfigBuildIncludes } from './support/pod-policies.js';
@@ -37,7 +38,8 @@ function withoutDraft04Ids(schema: unknown): unknown {
   );
 }
 
-const ROLES = ['relay', 'projections', 'payments', 'expiry', 'webhooks'];
+/** Every worker role the service declares (src/workers/queues.ts): each must run in some service. */
+const ROLES = WORKER_ROLES;
 const OPTIONAL_PROFILE = 'observability';
 
 /** Rules beyond the schema: ordering, Redis settings, roles, pinned images, files that exist. */

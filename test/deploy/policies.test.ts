@@ -38,11 +38,24 @@ import {
   tsconfigBuildIncludes,
   type BuildContract,
 } from './support/pod-policies.js';
+import { QUEUE_NAMES, QUEUES, WORKER_ROLES } from '../../src/workers/queues.js';
 import { render } from './support/render.js';
 import { cleanCheckoutFiles, packageScripts, readRepoFile, repoPath } from './support/repo.js';
 
-/** Queue each worker role consumes (the service's contract). */
-const ROLE_QUEUES = { projections: 'projections', payments: 'payments', expiry: 'order-expiry', webhooks: 'webhooks' };
+/** Queue each worker role consumes: the service's declarations (src/workers/queues.ts), so a new queue's role needs its Deployment. */
+const ROLE_QUEUES = Object.fromEntries(QUEUE_NAMES.map((queue) => [QUEUES[queue].role, queue]));
+
+/** Every declared worker role runs in some Deployment (a role nobody deploys never drains its queue). */
+function undeployedRoles(objects: K8sObject[]): string[] {
+  const deployed = new Set(
+    containers(objects.filter((object) => object.kind === 'Deployment')).flatMap((ref) =>
+      (effectiveEnv(ref, objects).get('WORKER_ROLES') ?? '').split(','),
+    ),
+  );
+  return WORKER_ROLES.filter((role) => !deployed.has(role) && !deployed.has('all')).map(
+    (role) => `no Deployment runs worker role ${role}`,
+  );
+}
 /** API paths for operators and the platform only: never reachable through the ingress gateway. */
 const INTERNAL_PATHS = ['/metrics', '/health/ready', '/health/live', '/admin/queues', '/admin/queues/api/queues'];
 /** Workloads that need a PostgreSQL session (LISTEN/NOTIFY, migrations), not the transaction pooler. */
@@ -115,12 +128,13 @@ describe('Kubernetes policies', function () {
         expectNoProblems(serviceAccountProblems(render(overlay.dir)));
       });
 
-      it('When scaling is checked, then KEDA reads each role queue backlog and autoscaled Deployments leave replicas alone', () => {
+      it('When scaling is checked, then every worker role is deployed, KEDA reads each role queue backlog and autoscaled Deployments leave replicas alone', () => {
         const objects = render(overlay.dir);
         expectNoProblems([
           ...autoscalingProblems(objects, ROLE_QUEUES),
           ...minimumReplicaProblems(objects, overlay.minimumReplicas),
         ]);
+        expect(undeployedRoles(objects)).to.deep.equal([]);
       });
 
       it('When wiring is checked, then PostgreSQL, Redis, routes, JWT rules, namespaces and Secrets fit together', () => {
