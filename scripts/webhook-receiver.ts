@@ -3,7 +3,8 @@
  *
  * A local webhook endpoint for trying deliveries: it listens on 127.0.0.1, subscribes itself
  * through the API as the tenant's admin (a dev token, like `npm run token`), verifies every
- * delivery's signature with the secret that subscription returned, and prints it. Ctrl-C deletes
+ * delivery's signature with the secret that subscription returned, validates it against the
+ * service's `/asyncapi.json` as a consumer would (docs/webhooks.md), and prints it. Ctrl-C deletes
  * the subscription. The API must allow a loopback target: start it with
  * `WEBHOOK_ALLOWED_HOSTS=127.0.0.1` (see docs/webhooks.md).
  */
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/platform/config.js';
 import { signDevToken } from '../src/platform/dev-tokens.js';
 import { verifyWebhook } from '../src/platform/webhook-signature.js';
+import { deliveryValidator, type AsyncApiDocument } from './asyncapi/delivery-validator.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,7 @@ const { values } = parseArgs({
 });
 const token = signDevToken(loadConfig(), { sub: 'webhook-receiver', tenant: values.tenant, roles: ['admin'] });
 let secret = '';
+const contract = deliveryValidator((await (await fetch(`${values.api}/asyncapi.json`)).json()) as AsyncApiDocument);
 
 const server = createServer((request, response) => {
   const chunks: Buffer[] = [];
@@ -42,9 +45,11 @@ const server = createServer((request, response) => {
     });
     // A receiver answers 2xx only for what it accepts: a bad signature is refused (and retried).
     response.writeHead(valid ? 204 : 401).end();
+    const violations = valid ? contract.deliveryViolations({ headers: request.headers, body }) : [];
     console.log(
       `${new Date().toISOString()} ${valid ? 'signature ok' : 'SIGNATURE INVALID'} Webhook-Id ${request.headers['webhook-id']}`,
     );
+    if (valid) console.log(violations.length ? `CONTRACT VIOLATION: ${violations.join('; ')}` : 'contract ok');
     console.log(valid ? JSON.stringify(JSON.parse(body), null, 2) : body);
   });
 });

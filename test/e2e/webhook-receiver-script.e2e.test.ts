@@ -50,9 +50,10 @@ describe('npm run webhook:receiver (the README local webhook path)', function ()
     });
 
     // Assert
-    // The delivery's body follows its "signature ok" line.
+    // The delivery's body follows its "signature ok" and "contract ok" lines.
     await eventually(async () => output().includes(placed.body.orderId), 20_000, 'the delivery of the order');
     expect(output()).to.include('signature ok').and.not.include('SIGNATURE INVALID');
+    expect(output()).to.include('contract ok').and.not.include('CONTRACT VIOLATION');
     expect(
       printedDeliveries(receiver.lines).map((delivery) => [delivery.type, integrationEventViolations(delivery)]),
     ).to.deep.include(['order.placed', []]);
@@ -66,10 +67,10 @@ describe('npm run webhook:receiver (the README local webhook path)', function ()
   });
 });
 
-/** The JSON bodies the script printed, each after its "signature ok" line (pretty-printed, ending in a "}" line). */
+/** The JSON bodies the script printed, each after its "contract ok" line (pretty-printed, ending in a "}" line). */
 function printedDeliveries(lines: string[]): { type: string }[] {
   return lines.flatMap((line, index) => {
-    if (!line.includes(' signature ok ')) return [];
+    if (line !== 'contract ok') return [];
     const end = lines.indexOf('}', index + 1);
     return [JSON.parse(lines.slice(index + 1, end + 1).join('\n')) as { type: string }];
   });

@@ -1,7 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import asyncApiDocument from '../../src/api/generated/asyncapi.json' with { type: 'json' };
+import { deliveryValidator, type AsyncApiDocument, type Delivery } from '../../scripts/asyncapi/delivery-validator.js';
 
 /**
  * The webhook contract check: does one delivery (its headers and JSON body) match the AsyncAPI
@@ -14,93 +12,18 @@ import asyncApiDocument from '../../src/api/generated/asyncapi.json' with { type
  * objects grow (consumers must ignore fields added later), while here a field the document does not
  * describe is a violation, so nothing is sent that the contract does not document.
  */
-interface Document {
-  components: {
-    messages: Record<string, { headers: { $ref: string }; payload: { $ref: string } }>;
-    schemas: Record<string, object>;
-  };
-}
-const document = asyncApiDocument as unknown as Document;
-
-export interface Delivery {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+const validator = deliveryValidator(asyncApiDocument as unknown as AsyncApiDocument, { strict: true });
 
 export function webhookContractViolations(delivery: Delivery): string[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(delivery.body);
-  } catch {
-    return ['the body is not JSON'];
-  }
-  const message = messageOf(body);
-  if (typeof message === 'string') return [message];
-  return [
-    ...errors(message.headers.$ref, delivery.headers).map((error) => `${message.id} headers${error}`),
-    ...integrationEventViolations(body),
-  ];
+  return validator.deliveryViolations(delivery);
 }
 
 /** The body alone: is it the message of its type and version? */
 export function integrationEventViolations(body: unknown): string[] {
-  const message = messageOf(body);
-  if (typeof message === 'string') return [message];
-  return errors(message.payload.$ref, body).map((error) => `${message.id} body${error}`);
-}
-
-function messageOf(body: unknown) {
-  const { type, version } = (body ?? {}) as { type?: unknown; version?: unknown };
-  const id = `${String(type)}.v${String(version)}`;
-  const message = document.components.messages[id];
-  if (!message) return `no message ${id} in the AsyncAPI document (type ${String(type)}, version ${String(version)})`;
-  return { id, ...message };
+  return validator.bodyViolations(body);
 }
 
 export function assertWebhookContract(delivery: Delivery): void {
   const violations = webhookContractViolations(delivery);
   if (violations.length) throw new Error(`webhook delivery breaks the AsyncAPI contract:\n  ${violations.join('\n  ')}`);
-}
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
-addFormats(ajv);
-ajv.addSchema({ $id: 'asyncapi-components', definitions: closed(rewriteRefs(document.components.schemas)) as object });
-const compiled = new Map<string, ValidateFunction>();
-
-function errors(ref: string, value: unknown): string[] {
-  let validate = compiled.get(ref);
-  if (!validate) {
-    validate = ajv.compile({ $ref: rewriteRefs(ref) as string });
-    compiled.set(ref, validate);
-  }
-  if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? 'is invalid'}${detail(e.params)}`);
-}
-
-function detail(params: Record<string, unknown>): string {
-  const value = params.additionalProperty ?? params.allowedValue ?? params.allowedValues ?? params.missingProperty;
-  return value === undefined ? '' : ` (${JSON.stringify(value)})`;
-}
-
-function rewriteRefs(node: unknown): unknown {
-  if (typeof node === 'string') return node.replace('#/components/schemas/', 'asyncapi-components#/definitions/');
-  if (Array.isArray(node)) return node.map(rewriteRefs);
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node).map(([key, value]) => [key, key === '$ref' || typeof value === 'object' ? rewriteRefs(value) : value]),
-  );
-}
-
-/** Every object schema that lists its properties admits no others (except the headers: HTTP adds its own). */
-function closed(definitions: unknown): unknown {
-  const close = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(close);
-    if (!node || typeof node !== 'object') return node;
-    const copy = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, close(value)]));
-    if ('properties' in copy && !('additionalProperties' in copy)) copy.additionalProperties = false;
-    return copy;
-  };
-  const { WebhookHeaders, ...rest } = definitions as Record<string, unknown>;
-  return { WebhookHeaders, ...(close(rest) as object) };
 }
