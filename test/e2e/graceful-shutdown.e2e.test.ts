@@ -1,3 +1,4 @@
+import { request, type IncomingMessage } from 'node:http';
 import { expect } from 'chai';
 import { compose } from '../../src/composition-root.js';
 import { createProduct } from '../support/fixtures.js';
@@ -9,6 +10,28 @@ import { tokenFor } from '../support/tokens.js';
 /** Starts an entry point as a real process (tsx, Node 24), with JSON logs on stdout. */
 function run(entry: string, env: Record<string, string>): RunningProcess {
   return startProcess({ args: ['--import', 'tsx', entry], env: { ...env, LOG_FORMAT: 'json', LOG_LEVEL: 'info' } });
+}
+
+/**
+ * A GET that says when the server has it: with `Expect: 100-continue` Node's server answers
+ * `100 Continue` once it has parsed the request, so the request is in flight from then on.
+ */
+function arrivedGet(url: string, token: string) {
+  let arrived!: () => void;
+  const arrival = new Promise<void>((resolve) => (arrived = resolve));
+  const answered = new Promise<IncomingMessage>((resolve, reject) => {
+    const outgoing = request(url, { headers: { authorization: `Bearer ${token}`, expect: '100-continue' } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response));
+    });
+    outgoing.on('continue', () => {
+      arrived();
+      outgoing.end();
+    });
+    outgoing.on('error', reject);
+    outgoing.flushHeaders();
+  });
+  return { arrived: Promise.race([arrival, answered.then(() => undefined)]), answered };
 }
 
 describe('Graceful shutdown (real processes, SIGTERM)', function () {
@@ -42,20 +65,20 @@ describe('Graceful shutdown (real processes, SIGTERM)', function () {
     const token = tokenFor(environment.config, { sub: 'ada', tenant: 'acme', roles: ['customer'] });
     // No worker runs, so a read consistent with this command waits its full 1.5 s: a slow request.
     const placed = await http(`${url}/v1/orders`, { token, body: { lines: [{ productId, quantity: 1 }] } });
-    const slowRead = http(`${url}/v1/orders?consistentWith=${placed.body.commandId}`, { token });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const slowRead = arrivedGet(`${url}/v1/orders?consistentWith=${placed.body.commandId}`, token);
+    await slowRead.arrived;
 
     api.child.kill('SIGTERM');
     await api.waitForLog('draining');
     const readiness = await http(`${url}/health/ready`);
-    const finished = await slowRead;
+    const finished = await slowRead.answered;
     const code = await api.exited();
 
     expect(readiness.status).to.equal(503);
     expect(readiness.body).to.include({ type: '/problems/service.not-ready' });
     expect(readiness.body.checks).to.include({ draining: 'true' });
-    expect(finished.status).to.equal(200);
-    expect(finished.headers.get('consistency')).to.equal('stale');
+    expect(finished.statusCode).to.equal(200);
+    expect(finished.headers.consistency).to.equal('stale');
     expect(code).to.equal(0);
   });
 
