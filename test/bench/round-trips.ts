@@ -5,6 +5,7 @@
  * of the service running in this process. Req/s on a shared machine is noise; these counts are not.
  * `DATABASE_URL=... REDIS_URL=... tsx test/bench/round-trips.ts` (prints every statement with `-v`).
  */
+import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createProduct, rows } from '../support/fixtures.js';
@@ -14,6 +15,7 @@ import { tokenFor } from '../support/tokens.js';
 const verbose = process.argv.includes('-v');
 let statements: string[] = [];
 let redisCommands: string[] = [];
+let redisWrites = 0;
 let counting = false;
 
 type Query = (...args: unknown[]) => unknown;
@@ -35,6 +37,15 @@ const send = (Redis.prototype as unknown as { sendCommand: Send }).sendCommand;
 };
 
 // The relay wakes on NOTIFY alone here: its safety poll would add empty cycles that no order caused.
+// Round trips to Redis are socket writes: a pipeline or MULTI sends many commands in one.
+const redisPort = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
+type Write = (...args: unknown[]) => boolean;
+const write = Socket.prototype.write as Write;
+(Socket.prototype as { write: Write }).write = function (this: Socket, ...args: unknown[]) {
+  if (counting && this.remotePort === redisPort) redisWrites++;
+  return write.apply(this, args);
+};
+
 const service = await startTestService({ roles: ['all'], env: { RELAY_POLL_INTERVAL: '1h' } });
 try {
   const tenant = 'counted';
@@ -59,12 +70,14 @@ try {
   const count = async (label: string, work: () => Promise<void>) => {
     statements = [];
     redisCommands = [];
+    redisWrites = 0;
     counting = true;
     await work();
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // stragglers (relay cycles, job completions)
     counting = false;
-    console.log(`${label}: ${statements.length} SQL statements, ${redisCommands.length} Redis commands`);
+    console.log(`${label}: ${statements.length} SQL statements, ${redisCommands.length} Redis commands in ${redisWrites} writes`);
     if (verbose) for (const statement of statements) console.log(`    ${statement.slice(0, 160)}`);
+    if (verbose) console.log(`    Redis: ${redisCommands.join(' ')}`);
   };
 
   const { orderId } = (await (await placeOrder()).json()) as { orderId: string };
@@ -72,6 +85,11 @@ try {
   await count('one order end to end (API + relay + workers)', async () => {
     const next = (await (await placeOrder()).json()) as { orderId: string };
     await settled(next.orderId);
+  });
+  const burst = 20;
+  await count(`${burst} orders placed at once, end to end (totals; the relay publishes them in batches)`, async () => {
+    const placed = await Promise.all(Array.from({ length: burst }, async () => (await placeOrder()).json()));
+    for (const order of placed as { orderId: string }[]) await settled(order.orderId);
   });
   await service.workers?.stop();
   const request = (label: string, send: () => Promise<Response>) =>

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { SpanKind, context, trace } from '@opentelemetry/api';
-import type { Queue } from 'bullmq';
+import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
+import type { JobsOptions, Queue } from 'bullmq';
 import pg from 'pg';
 import { eventFromLogRow, OUTBOX_CHANNEL, type EventLogRow } from '../../events/event-log.js';
 import type { EventEnvelope } from '../../events/index.js';
@@ -8,7 +8,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Logger } from '../../platform/logger.js';
 import { requireDependencies } from '../../platform/required.js';
-import { contextFromCarrier } from '../../platform/telemetry/propagation.js';
+import { contextFromCarrier, currentTraceCarrier } from '../../platform/telemetry/propagation.js';
 import type { QueueName, Route } from '../queues.js';
 
 export interface RelaySettings {
@@ -22,6 +22,12 @@ export interface RelaySettings {
 }
 
 const tracer = trace.getTracer('outbox-relay');
+
+interface BulkJob {
+  name: string;
+  data: EventEnvelope;
+  opts: JobsOptions;
+}
 
 /**
  * Moves committed events from the outbox to their BullMQ queues. Each cycle claims a batch of
@@ -82,7 +88,9 @@ export class OutboxRelay {
 
   /**
    * One span per batch, linked to the trace of every event in it (a batch serves many requests),
-   * while each event's own publish span continues that event's trace.
+   * while each event's own publish span continues that event's trace and is what its jobs carry
+   * to their consumers. The jobs of a batch go out with one `addBulk` per queue (one Redis round
+   * trip per queue instead of one per job).
    */
   private publishAll(rows: EventLogRow[]): Promise<unknown> {
     const links = rows
@@ -93,13 +101,46 @@ export class OutboxRelay {
       'relay batch',
       { root: true, links, attributes: { 'messaging.batch.message_count': rows.length } },
       async (span) => {
+        const published: Span[] = [];
         try {
-          return await Promise.all(rows.map((row) => this.publish(row)));
+          const jobsByQueue = new Map<QueueName, BulkJob[]>();
+          for (const row of rows) published.push(this.jobsOf(row, jobsByQueue));
+          return await Promise.all([...jobsByQueue].map(([queue, jobs]) => this.queueOf(queue).addBulk(jobs)));
         } finally {
+          for (const eventSpan of published) eventSpan.end();
           span.end();
         }
       },
     );
+  }
+
+  /** Files one job per route of the row's event under its queue; returns the event's publish span. */
+  private jobsOf(row: EventLogRow, jobsByQueue: Map<QueueName, BulkJob[]>): Span {
+    const event = eventFromLogRow(row);
+    const parent = contextFromCarrier(row.trace_context);
+    const span = tracer.startSpan(
+      `publish ${event.type}`,
+      { kind: SpanKind.PRODUCER, attributes: { 'event.id': event.id } },
+      parent,
+    );
+    // What BullMQ's telemetry would propagate from inside this span: the consumer's span joins the event's trace.
+    const metadata = JSON.stringify(context.with(trace.setSpan(parent, span), () => currentTraceCarrier() ?? {}));
+    for (const route of this.settings.routes.get(event.type) ?? []) {
+      const jobs = jobsByQueue.get(route.queue) ?? [];
+      jobsByQueue.set(route.queue, jobs);
+      jobs.push({
+        name: event.type,
+        data: event,
+        opts: { jobId: event.id, delay: this.delayFor(route, event), telemetry: { metadata } },
+      });
+    }
+    return span;
+  }
+
+  private queueOf(name: QueueName): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`no queue ${name} is open in the relay`);
+    return queue;
   }
 
   private async run(): Promise<void> {
@@ -160,29 +201,6 @@ export class OutboxRelay {
   private poke(): void {
     this.notified = true;
     this.wake?.();
-  }
-
-  private publish(row: EventLogRow): Promise<unknown> {
-    const event = eventFromLogRow(row);
-    return context.with(contextFromCarrier(row.trace_context), () =>
-      tracer.startActiveSpan(
-        `publish ${event.type}`,
-        { kind: SpanKind.PRODUCER, attributes: { 'event.id': event.id } },
-        async (span) => {
-          try {
-            return await Promise.all((this.settings.routes.get(event.type) ?? []).map((route) => this.enqueue(route, event)));
-          } finally {
-            span.end();
-          }
-        },
-      ),
-    );
-  }
-
-  private enqueue(route: Route, event: EventEnvelope): Promise<unknown> {
-    const queue = this.queues.get(route.queue);
-    if (!queue) throw new Error(`no queue ${route.queue} is open in the relay`);
-    return queue.add(event.type, event, { jobId: event.id, delay: this.delayFor(route, event) });
   }
 
   /** Delays count from when the event occurred, so relay lag never lengthens a timeout. */
