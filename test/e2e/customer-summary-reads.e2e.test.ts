@@ -40,7 +40,7 @@ describe('customer_summary reads only its own read model (real API, relay and pr
     });
     await http(`${service.url}/v1/customers/orla/summary?consistentWith=${saved.body.commandId}`, { token });
 
-    // The rebuilder's first step for order_view, exactly (ProjectionRebuilder.rebuild).
+    // The rebuilder's first step for order_view, exactly (ProjectionRebuilds, its reset).
     const orderView = service.services.projections.orderView;
     await rows(service.services, `truncate ${orderView.tables.join(', ')}`);
     const summary = await http(`${service.url}/v1/customers/orla/summary`, { token });
