@@ -65,9 +65,15 @@ const schema = z
       .pipe(z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'host:port')).min(1))
       .optional()
       .describe(
-        'Redis Cluster seed nodes, `host:port` comma-separated: when set, every Redis client (queues, workers, caches, rate limits, health, doctor) talks Redis Cluster and discovers the other nodes itself (docs/operations.md)',
+        'Redis Cluster seed nodes, `host:port` comma-separated: when set, every Redis client (queues, workers, caches, rate limits, health, doctor) talks Redis Cluster and discovers the other nodes itself (docs/deploy.md)',
       ),
-    QUEUE_PREFIX: z.string().min(1).default('{cqrs}').describe('BullMQ key prefix; the braces are a Redis Cluster hash tag'),
+    QUEUE_PREFIX: z
+      .string()
+      .min(1)
+      .default('{cqrs}')
+      .describe(
+        "BullMQ's and the service's Redis key prefix; keep the braces: a Redis Cluster hash tag that puts every key in one slot",
+      ),
     REDIS_EVICTION_POLICY_CHECK: z
       .enum(['refuse', 'warn'])
       .default('refuse')
