@@ -5,6 +5,9 @@
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     const { code, name, message } = current as { code?: unknown; name?: unknown; message?: unknown };
+    // 08P01 sits in the connection class but means a message PostgreSQL could not parse (a NUL
+    // byte inside the SQL text, say): the request's fault, never worth a retry.
+    if (code === PROTOCOL_VIOLATION) return false;
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
     if (name === 'ConnectionException') return true;
     if (typeof message === 'string' && /Connection terminated|connect ECONNREFUSED/.test(message)) return true;
@@ -13,4 +16,5 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+const PROTOCOL_VIOLATION = '08P01';
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
