@@ -275,6 +275,14 @@ const schema = z
         message: 'required in production: id:base64 of 32 random bytes (openssl rand -base64 32)',
       });
     }
+    if (env.REDIS_CLUSTER_NODES && !/\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QUEUE_PREFIX'],
+        message:
+          'on a Redis Cluster it needs a hash tag such as {cqrs}: BullMQ scripts touch several keys of a queue at once (CROSSSLOT otherwise)',
+      });
+    }
     if (env.REDIS_CLUSTER_NODES && redisDatabaseOf(env.REDIS_URL) !== 0) {
       ctx.addIssue({
         code: 'custom',

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { runDoctor } from '../../src/ops/doctor-checks.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { dropDatabase, withDatabase } from '../../src/platform/db/database-admin.js';
 import { provisionDatabase, uniqueId } from '../support/database.js';
@@ -257,5 +258,35 @@ describe('Redis Cluster: the whole pipeline on three masters (real processes)', 
     expect(slots.size).to.equal(1);
     const [keys] = [...byMaster.values()];
     expect(keys).to.include.members([`${prefix}:payments:meta`, `${prefix}:order-expiry:meta`]);
+  });
+
+  it('When readiness, metrics and the doctor look at Redis, then they see the cluster: gauges from its masters, every node checked', async () => {
+    const ready = await http(`${apiUrl}/health/ready`);
+    expect(ready.status).to.equal(200);
+    expect(ready.body.checks.redis).to.equal('ok');
+    const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(metrics)?.[1]);
+    expect(metrics).to.match(/^cqrs_dependency_up\{[^}]*dependency="redis"[^}]*\} 1$/m);
+    expect(gauge('cqrs_redis_used_memory_bytes')).to.be.greaterThan(0);
+
+    const report = await runDoctor(config());
+    const check = (name: string) => report.checks.find((found) => found.name === name)!;
+    expect(check('Redis').detail).to.match(/^Redis Cluster \(3 nodes, /);
+    expect(check('Redis maxmemory-policy').status).to.equal('ok');
+
+    // One node that may evict is enough to refuse the cluster, whichever it is: every node is asked.
+    for (const node of cluster.nodes) {
+      const server = new Redis(node.port, '127.0.0.1');
+      try {
+        await server.config('SET', 'maxmemory-policy', 'allkeys-lru');
+        const evicting = await runDoctor(config());
+        expect(evicting.checks.find((found) => found.name === 'Redis maxmemory-policy')!.status, `node ${node.port}`).to.equal(
+          'fail',
+        );
+      } finally {
+        await server.config('SET', 'maxmemory-policy', 'noeviction');
+        server.disconnect();
+      }
+    }
   });
 });

@@ -80,11 +80,16 @@ describe('Configuration', () => {
     });
   });
 
-  it('When a cluster seed is not host:port, or REDIS_URL names a database a cluster lacks, then loading fails', () => {
+  it('When a cluster seed is not host:port, REDIS_URL names a database a cluster lacks, or the prefix has no hash tag, then loading fails', () => {
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' })).to.throw(ConfigError, /REDIS_CLUSTER_NODES\.0: host:port/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', REDIS_URL: 'redis://x:6379/2' })).to.throw(
       ConfigError,
       /REDIS_URL: a Redis Cluster has only database 0/,
     );
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', QUEUE_PREFIX: 'cqrs' })).to.throw(
+      ConfigError,
+      /QUEUE_PREFIX: on a Redis Cluster it needs a hash tag/,
+    );
+    expect(loadConfig({ QUEUE_PREFIX: 'cqrs' }).QUEUE_PREFIX, 'a single server needs none').to.equal('cqrs');
   });
 });
