@@ -46,7 +46,9 @@ describe('Placing an order end to end (real API, relay and projection workers)',
       currency: 'EUR',
     });
     expect(read.body).not.to.have.any.keys('internalNote', 'riskScore');
-    expect(elapsed, 'visible well under a second after the 202').to.be.below(1000);
+    // Fresh means the read waited for the projection (an event), not for time; how fast that is
+    // depends on the machine's load, so the only bound asserted is the wait's own.
+    expect(elapsed, 'fresh within the read-your-writes bound').to.be.below(service.config.CONSISTENCY_WAIT_MAX);
 
     const [view] = await rows(service.services, 'select status, total_cents, version from order_view where id = ?', [
       placed.body.orderId,
