@@ -248,6 +248,32 @@ describe('Redis Cluster: the whole pipeline on three masters (real processes)', 
     expect(named('payments').hasWorkers, 'CLIENT LIST is asked of every node').to.equal(true);
   });
 
+  it('When an operator redrives the dead letter and rebuilds a read model, then both run on the cluster (locks and progress included)', async () => {
+    const redriven = await http(`${apiUrl}/v1/admin/queues/webhooks/dead-letters/redrive`, { token: operator(), method: 'POST' });
+    expect(redriven.body).to.deep.equal({ queue: 'webhooks', redriven: 1 });
+    // The receiver still answers 500: two more attempts, and the letter is back.
+    await eventually(async () => receiver.received.length === 4, 60_000, 'the redriven delivery to be tried again');
+    await eventually(
+      async () => (await probe.llen(`${prefix}:webhooks.dead-letter:wait`)) === 1,
+      60_000,
+      'the dead letter to return',
+    );
+
+    const started = await http(`${apiUrl}/v1/admin/projections/order_view/rebuild`, { token: operator(), method: 'POST' });
+    expect(started.status).to.equal(202);
+    const done = await eventually(
+      async () => {
+        const progress = await http(`${apiUrl}/v1/admin/projections/order_view/rebuild`, { token: operator() });
+        return progress.body.finishedAt ? progress.body : undefined;
+      },
+      60_000,
+      'the order_view rebuild',
+    );
+    expect(done.applied).to.equal(done.total);
+    expect(await probe.exists(`${prefix}:rebuild:order_view:lock`), 'the lock is released').to.equal(0);
+    expect((await order(expiringOrderId)).status, 'the rebuilt read model').to.equal('expired');
+  });
+
   it('When the keys are counted, then every key of the service shares the hash tag: one slot, one master, no CROSSSLOT', async () => {
     const byMaster = await keysByMaster();
     const slots = new Set(
