@@ -295,6 +295,24 @@ describe('Redis Cluster: the whole pipeline on three masters (real processes)', 
     expect(metrics).to.match(/^cqrs_dependency_up\{[^}]*dependency="redis"[^}]*\} 1$/m);
     expect(gauge('cqrs_redis_used_memory_bytes')).to.be.greaterThan(0);
 
+    // INFO has no key: the gauges ask every master and report the one closest to its maxmemory.
+    const masters = cluster.nodes.map((node) => new Redis(node.port, '127.0.0.1'));
+    try {
+      const used = Number(/^used_memory:(\d+)/m.exec(await masters[1]!.info('memory'))![1]);
+      const tight = used + 8 * 1024 * 1024;
+      await Promise.all(
+        masters.map((master, index) => master.config('SET', 'maxmemory', String(index === 1 ? tight : 4 * 1024 ** 3))),
+      );
+      // Several scrapes: a client that asked one node at random would hit the tight one a third of the time.
+      for (let scrape = 0; scrape < 6; scrape++) {
+        const scraped = await (await fetch(`${apiUrl}/metrics`)).text();
+        expect(Number(/^cqrs_redis_maxmemory_bytes(?:\{[^}]*\})? (\d+)/m.exec(scraped)?.[1]), `scrape ${scrape}`).to.equal(tight);
+      }
+    } finally {
+      await Promise.all(masters.map((master) => master.config('SET', 'maxmemory', '0')));
+      masters.forEach((master) => master.disconnect());
+    }
+
     const report = await runDoctor(config());
     const check = (name: string) => report.checks.find((found) => found.name === name)!;
     expect(check('Redis').detail).to.match(/^Redis Cluster \(3 nodes, /);
