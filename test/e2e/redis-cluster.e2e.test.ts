@@ -8,7 +8,7 @@ import { eventually, http } from '../support/http.js';
 import { infrastructure } from '../support/infrastructure.js';
 import { freePort } from '../support/ports.js';
 import { missingBinaries, PrivateRedisCluster } from '../support/private-servers.js';
-import { runEntry, type RunningProcess } from '../support/processes.js';
+import { runEntry, runToEnd, type RunningProcess } from '../support/processes.js';
 import { tokenFor } from '../support/tokens.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -226,7 +226,7 @@ describe('Redis Cluster: the whole pipeline on three masters (real processes)', 
     expect((await order(expiringOrderId)).status, 'a late authorization does not revive an expired order').to.equal('expired');
   });
 
-  it('When an operator opens the dashboard, then it lists every queue and its dead-letter queue, with workers seen on the cluster', async () => {
+  it('When an operator opens the dashboard, then it lists every queue and its dead-letter queue, with workers seen on the cluster; so does `npm run ops`', async () => {
     const sameOrigin = { origin: apiUrl, 'sec-fetch-site': 'same-origin' };
     const signIn = await fetch(`${apiUrl}/admin/sign-in`, {
       method: 'POST',
@@ -246,6 +246,10 @@ describe('Redis Cluster: the whole pipeline on three masters (real processes)', 
     const named = (name: string) => queues.find((queue) => queue.name === name)!;
     expect(named('webhooks.dead-letter').counts.waiting).to.equal(1);
     expect(named('payments').hasWorkers, 'CLIENT LIST is asked of every node').to.equal(true);
+
+    const listed = await runToEnd('src/ops/cli.ts', ['queues'], env);
+    expect(listed.status, listed.stderr).to.equal(0);
+    expect(listed.stdout, '`npm run ops -- queues` on the cluster').to.match(/^payments\s+\d+/m);
   });
 
   it('When an operator redrives the dead letter and rebuilds a read model, then both run on the cluster (locks and progress included)', async () => {
