@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI proof of `npm run new` and docs/adding-a-feature.md: in a scratch copy of the repository,
 # generate one part of each kind, check that the guide names every file written or changed, then
-# run the type check, the dependency rules, lint and the generated tests (plus the read-model
+# generate the OpenAPI document and routes (with the generated routes) and lint the document, and
+# run the type check, the dependency rules, lint and the generated tests (which call the routes) (plus the read-model
 # declaration tests) against PostgreSQL and Redis, each test on its own database and queue
 # prefix. Leaves the repository untouched. About 1-2 minutes.
 set -euo pipefail
@@ -28,6 +29,7 @@ mapfile -t tests < <(printf '%s\n' "${changed[@]}" | grep '\.test\.ts$')
 undocumented=()
 for file in "${changed[@]}"; do
   named=$(sed -E -e 's/Migration[0-9]{14}_event_counts/Migration<timestamp>_<name>/' -e 's#commands/products/#commands/<noun>s/#' \
+    -e 's#controllers/products\.controller#controllers/<noun>s.controller#' \
     -e 's/archive-product/<verb>-<noun>/g' -e 's/event-counts|audit-trail/<name>/g' <<<"$file")
   grep -qF "\`$named\`" docs/adding-a-feature.md || undocumented+=("$named")
 done
@@ -36,7 +38,8 @@ if [ "${#undocumented[@]}" -gt 0 ]; then
   exit 1
 fi
 
-npm run typecheck
+npm run typecheck # runs npm run gen: the OpenAPI document and routes with the generated routes
+npm run openapi:lint
 npm run deps:check
 npx eslint --max-warnings=0 "${changed[@]}"
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \

@@ -3,8 +3,8 @@ import type { SourceEdits } from './source-edits.js';
 
 /**
  * A read model: its table (a migration), a counting projection, a query, the one declaration in
- * READ_MODELS, a subject only admins may read, and an integration test of live delivery, redelivery,
- * authorization and rebuild.
+ * READ_MODELS, a subject only admins may read, its route (GET /v1/reports/<name>) and an
+ * integration test of live delivery, redelivery, authorization, the route and rebuild.
  */
 export function newReadModel(n: Names, edits: SourceEdits, now = new Date()): string[] {
   const migration = `Migration${now.toISOString().replace(/\D/g, '').slice(0, 14)}_${n.snake}`;
@@ -68,6 +68,11 @@ export const ${n.camel}Projection: Projection = {
     `export interface ${n.pascal}Dto {
   eventType: string;
   count: number;
+}
+
+/** The caller's tenant's ${n.snake}, ordered by event type. */
+export interface ${n.pascal}ListDto {
+  items: ${n.pascal}Dto[];
 }
 `,
   );
@@ -137,6 +142,34 @@ export class Get${n.pascal}Query {
     `      get${n.pascal}: new Get${n.pascal}Query(reader, projections.${n.camel}),`,
   );
 
+  // The route, beside the other admin reports: read-your-writes passed through; the error handler
+  // answers problem+json, conditionalGet the ETag.
+  const controller = 'src/api/controllers/reports.controller.ts';
+  edits.addImport(controller, `import type { ${n.pascal}ListDto } from '../../queries/${n.kebab}/${n.kebab}.dto.js';`);
+  edits.insertBeforeEnd(
+    controller,
+    /^export class ReportsController extends Controller \{$/,
+    /^\}$/,
+    `
+  /**
+   * TODO: what the tenant's ${n.snake} tell (admin).
+   * @summary Read ${n.kebab.replace(/-/g, ' ')}
+   */
+  @Get('${n.kebab}')
+  @Response<Problem>(403, 'Not an admin')
+  public async get${n.pascal}(
+    @Request() request: ExpressRequest,
+    @Query() consistentWith?: Uuid,
+    @Header('Consistent-With') consistentWithHeader?: Uuid,
+  ): Promise<${n.pascal}ListDto> {
+    const { freshness, ...list } = await this.services.queries.get${n.pascal}.handle(principalOf(request), {
+      consistentWith: consistentWith ?? consistentWithHeader,
+    });
+    reportFreshness(this, freshness);
+    return list;
+  }`,
+  );
+
   const test = `test/integration/${n.kebab}.read-model.test.ts`;
   edits.create(
     test,
@@ -144,13 +177,15 @@ export class Get${n.pascal}Query {
 import { ForbiddenError } from '../../src/platform/errors.js';
 import { appendEvent } from '../support/event-log.js';
 import { principal, rows } from '../support/fixtures.js';
+import { http } from '../support/http.js';
 import { startTestService, type TestService } from '../support/test-service.js';
+import { tokenFor } from '../support/tokens.js';
 
 describe('${n.snake} read model (PostgreSQL)', function () {
   this.timeout(60_000);
   let service: TestService;
   beforeEach(async () => {
-    service = await startTestService({ api: false });
+    service = await startTestService();
   });
   afterEach(() => service.stop());
 
@@ -175,6 +210,23 @@ describe('${n.snake} read model (PostgreSQL)', function () {
   it('When a customer asks, then it is forbidden', async () => {
     const error = await service.services.queries.get${n.pascal}.handle(principal('ada', 'acme', ['customer'])).catch((cause: unknown) => cause);
     expect(error).to.be.instanceOf(ForbiddenError);
+  });
+
+  it('When an admin GETs it over HTTP, then it answers the rows of their tenant with an ETag; a customer gets problem+json 403', async () => {
+    const { projector, projections } = service.services;
+    const event = await logged('acme');
+    await projector.applyOnce(projections.${n.camel}, event);
+    await projector.applyOnce(projections.${n.camel}, await logged('globex'));
+    const url = \`\${service.url}/v1/reports/${n.kebab}\`;
+
+    const admin = await http(url, { token: tokenFor(service.config, { sub: 'alex', tenant: 'acme', roles: ['admin'] }) });
+    const customer = await http(url, { token: tokenFor(service.config, { sub: 'ada', tenant: 'acme', roles: ['customer'] }) });
+
+    expect(admin.status).to.equal(200);
+    expect(admin.body).to.deep.equal({ items: [{ eventType: event.type, count: 1 }] });
+    expect(admin.headers.get('etag')).to.be.a('string');
+    expect(customer.status).to.equal(403);
+    expect(customer.headers.get('content-type')).to.match(/^application\\/problem\\+json/);
   });
 
   it('When it is rebuilt from the event log, then its rows equal the ones built live', async () => {
