@@ -199,6 +199,7 @@ describe('Redis Cluster: the whole pipeline on three masters (real processes)', 
 
   it('When a worker with every role takes over, then orders are paid and projected, and the expired one stays expired', async () => {
     await worker!.stop();
+    expect(await worker!.exited(), 'the first worker drained and closed its cluster clients in time').to.equal(0);
     worker = await startWorker({ WORKER_ROLES: 'all' });
 
     const placed = await http(`${apiUrl}/v1/orders`, { token: customer(), body: { lines: [{ productId, quantity: 3 }] } });
