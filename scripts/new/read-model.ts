@@ -4,7 +4,7 @@ import type { SourceEdits } from './source-edits.js';
 /**
  * A read model: its table (a migration), a counting projection, a query, the one declaration in
  * READ_MODELS, a subject only admins may read, its route (GET /v1/reports/<name>) and an
- * integration test of live delivery, redelivery, authorization, the route and rebuild.
+ * integration test of live delivery, redelivery, authorization, the route (read-your-writes passed through) and rebuild.
  */
 export function newReadModel(n: Names, edits: SourceEdits, now = new Date()): string[] {
   const migration = `Migration${now.toISOString().replace(/\D/g, '').slice(0, 14)}_${n.snake}`;
@@ -175,6 +175,7 @@ export class Get${n.pascal}Query {
     test,
     `import { expect } from 'chai';
 import { ForbiddenError } from '../../src/platform/errors.js';
+import { newId } from '../../src/platform/ids.js';
 import { appendEvent } from '../support/event-log.js';
 import { principal, rows } from '../support/fixtures.js';
 import { http } from '../support/http.js';
@@ -219,7 +220,8 @@ describe('${n.snake} read model (PostgreSQL)', function () {
     await projector.applyOnce(projections.${n.camel}, await logged('globex'));
     const url = \`\${service.url}/v1/reports/${n.kebab}\`;
 
-    const admin = await http(url, { token: tokenFor(service.config, { sub: 'alex', tenant: 'acme', roles: ['admin'] }) });
+    const token = tokenFor(service.config, { sub: 'alex', tenant: 'acme', roles: ['admin'] });
+    const admin = await http(url, { token });
     const customer = await http(url, { token: tokenFor(service.config, { sub: 'ada', tenant: 'acme', roles: ['customer'] }) });
 
     expect(admin.status).to.equal(200);
@@ -227,6 +229,18 @@ describe('${n.snake} read model (PostgreSQL)', function () {
     expect(admin.headers.get('etag')).to.be.a('string');
     expect(customer.status).to.equal(403);
     expect(customer.headers.get('content-type')).to.match(/^application\\/problem\\+json/);
+  });
+
+  it('When a read names a command (query or Consistent-With header), then the route waits for it and says how fresh it is', async () => {
+    const url = \`\${service.url}/v1/reports/${n.kebab}\`;
+    const token = tokenFor(service.config, { sub: 'alex', tenant: 'acme', roles: ['admin'] });
+
+    const byQuery = await http(\`\${url}?consistentWith=\${newId()}\`, { token });
+    const byHeader = await http(url, { token, headers: { 'consistent-with': newId() } });
+
+    expect([byQuery.status, byHeader.status]).to.deep.equal([200, 200]);
+    expect(byQuery.headers.get('consistency')).to.equal('unknown-command');
+    expect(byHeader.headers.get('consistency')).to.equal('unknown-command');
   });
 
   it('When it is rebuilt from the event log, then its rows equal the ones built live', async () => {
