@@ -170,6 +170,14 @@ export class Get${n.pascal}Query {
   }`,
   );
 
+  // The contract test's list of GETs (every GET of the document must be in it): who may read it.
+  edits.insertBeforeEnd(
+    'test/e2e/contract.e2e.test.ts',
+    /^ {2}const readers: Record<string, \(\) => \{ token: string; path: string \}> = \{$/,
+    /^ {2}\};$/,
+    `    '/v1/reports/${n.kebab}': () => ({ token: as('alex', ['admin']), path: '/v1/reports/${n.kebab}' }),`,
+  );
+
   const test = `test/integration/${n.kebab}.read-model.test.ts`;
   edits.create(
     test,
@@ -256,5 +264,5 @@ describe('${n.snake} read model (PostgreSQL)', function () {
 });
 `,
   );
-  return [test];
+  return [test, 'test/e2e/contract.e2e.test.ts'];
 }
