@@ -99,6 +99,23 @@ describe('Hostile input gets a clear 4xx and changes nothing', () => {
   });
 
   describe('malformed requests', () => {
+    it('When a query parameter is out of its range or of the wrong type, then each error says what is wrong, not only which field', async () => {
+      const admin = tokenFor(service.config, { sub: 'alex', tenant: 'acme', roles: ['admin'] });
+      for (const list of ['/v1/orders', '/v1/products', '/v1/webhooks']) {
+        for (const limit of ['abc', '1.5', '0', '101']) {
+          const response = await http(`${service.url}${list}?limit=${limit}`, { token: admin });
+          expectProblem(response, 400, 'request.invalid');
+          const errors = (response.body as { errors: { field: string; message: string }[] }).errors;
+          expect(
+            errors.map((error) => error.field),
+            `${list} limit=${limit}`,
+          ).to.deep.equal(['limit']);
+          // tsoa takes the text after a validation tag as the message: `@isInt limit` alone made it "limit".
+          expect(errors[0]!.message, `${list} limit=${limit}`).to.match(/\s/).and.not.include('limit');
+        }
+      }
+    });
+
     it('When a path segment is not valid percent-encoded UTF-8, then it is 400 request.malformed-path', async () => {
       for (const path of ['/v1/orders/%E0%A4%A', '/v1/orders/%ZZ', '/v1/orders/%ED%A0%80', '/admin/queues/%C0']) {
         const response = await rawHttp(service.url, { path, headers: { authorization: `Bearer ${ada}` } });

@@ -151,9 +151,9 @@ export class OrdersController extends Controller {
    * Orders the caller may see, newest first, a keyset page at a time.
    * @summary List orders
    * @param limit Page size.
-   * @isInt limit
-   * @minimum limit 1
-   * @maximum limit 100
+   * @isInt limit must be a whole number
+   * @minimum limit 1 must be between 1 and 100
+   * @maximum limit 100 must be between 1 and 100
    * @param sort `-placedAt` (newest first, default) or `placedAt`.
    */
   @Get()

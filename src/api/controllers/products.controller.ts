@@ -149,9 +149,9 @@ export class ProductsController extends Controller {
   /**
    * The tenant's catalogue ordered by SKU: active products for every member, inactive ones too for admins.
    * @summary List products
-   * @isInt limit
-   * @minimum limit 1
-   * @maximum limit 100
+   * @isInt limit must be a whole number
+   * @minimum limit 1 must be between 1 and 100
+   * @maximum limit 100 must be between 1 and 100
    */
   @Get()
   public async listProducts(

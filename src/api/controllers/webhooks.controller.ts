@@ -77,9 +77,9 @@ export class WebhooksController extends Controller {
    * The tenant's webhook subscriptions, newest first, a keyset page at a time (admin). Secrets are never listed.
    * @summary List webhooks
    * @param limit Page size.
-   * @isInt limit
-   * @minimum limit 1
-   * @maximum limit 100
+   * @isInt limit must be a whole number
+   * @minimum limit 1 must be between 1 and 100
+   * @maximum limit 100 must be between 1 and 100
    */
   @Get()
   @Response<Problem>(403, 'Not an admin')
