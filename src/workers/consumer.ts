@@ -1,5 +1,6 @@
-import { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
 import type { ConnectionWarnings } from '../platform/connection-warnings.js';
+import { isDatabaseUnavailable } from '../platform/db/unavailable.js';
 import { isUnreachable, unreachableMessage } from '../platform/dependencies.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
@@ -39,6 +40,13 @@ export class JobStalledTooOftenError extends Error {
   override name = 'JobStalledTooOftenError';
 }
 
+/**
+ * While PostgreSQL cannot be reached a job waits this long and tries again without using an
+ * attempt: an outage longer than a queue's backoff (payments: 0.5 + 1 + 2 + 4 s) must not
+ * dead-letter every job that ran into it.
+ */
+export const DATABASE_OUTAGE_RETRY_MS = 1_000;
+
 /** BullMQ's reason for a job it failed itself past `maxStalledCount` (the processor never ran). */
 const BULLMQ_STALL_LIMIT = 'job stalled more than allowable limit';
 
@@ -60,7 +68,7 @@ export function startConsumer(
   requireDependencies(`the ${queue} consumer`, { handler, deadLetters, logger, metrics, observer, connectionWarnings });
   // The span, the log line and the generic outcome metrics; retries and dead letters are ours.
   const observed = settings.observer.runner('job', queue);
-  const processJob = async (job: Job) => {
+  const processJob = async (job: Job, token: string | undefined) => {
     const stopTimer = metrics.jobDuration.startTimer({ queue });
     try {
       const result = await observed(() => {
@@ -74,6 +82,7 @@ export function startConsumer(
       const failure = error instanceof Error ? error : new Error(String(error));
       metrics.jobsFailed.inc({ queue });
       stopTimer({ outcome: 'failed' });
+      if (token && isDatabaseUnavailable(failure)) return waitForDatabase(job, token, failure);
       if (isLastAttempt(job, failure)) await deadLetter(job, failure);
       else {
         metrics.jobsRetried.inc({ queue });
@@ -81,6 +90,14 @@ export function startConsumer(
       }
       throw failure;
     }
+  };
+  const waitForDatabase = async (job: Job, token: string, error: Error): Promise<never> => {
+    connectionWarnings.warn('PostgreSQL', 'PostgreSQL is unavailable; jobs wait for it without using attempts', {
+      queue,
+      error: error.message,
+    });
+    await job.moveToDelayed(Date.now() + DATABASE_OUTAGE_RETRY_MS, token);
+    throw new DelayedError();
   };
   const deadLetter = async (job: Job, error: Error) => {
     logger.error('job dead-lettered', { error: error.message });
@@ -99,7 +116,7 @@ export function startConsumer(
 
   const worker = openWorker(
     queue,
-    (job) => withLogContext({ queue, jobId: job.id, job: job.name }, () => processJob(job)),
+    (job, token) => withLogContext({ queue, jobId: job.id, job: job.name }, () => processJob(job, token)),
     settings,
     {
       concurrency: settings.concurrency,

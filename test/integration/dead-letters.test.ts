@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { startConsumer } from '../../src/workers/consumer.js';
 import { deadLetterQueueOf, STALLS_PER_ATTEMPT } from '../../src/workers/queues.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
@@ -101,5 +102,44 @@ describe('Dead letters (real workers)', () => {
     expect(dead.data.failedReason).to.equal('job stalled more than allowable limit');
     const failed = await service.services.queues.get('projections')!.getJob('failed-by-bullmq');
     expect(failed!.failedReason).to.equal('job stalled more than allowable limit');
+  });
+
+  it('When a job finds PostgreSQL unavailable, then it waits for it without using an attempt (an outage longer than the backoff dead-letters nothing)', async function () {
+    this.timeout(30_000);
+    const { config, services } = service;
+    let calls = 0;
+    const unavailable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const consumer = startConsumer(
+      'webhooks',
+      async () => {
+        calls += 1;
+        if (calls <= 3) throw unavailable();
+        return 'done';
+      },
+      services.deadLetterQueues.get('webhooks')!,
+      {
+        connections: services.queueConnections,
+        prefix: config.QUEUE_PREFIX,
+        concurrency: 1,
+        lockDurationMs: 30_000,
+        maxStalledCount: 10,
+        metrics: services.metrics,
+        observer: services.observer,
+        connectionWarnings: services.connectionWarnings,
+      },
+      services.logger,
+    );
+    try {
+      // Two attempts only: three outages in a row would dead-letter it if they used attempts.
+      const job = await services.queues.get('webhooks')!.add('Outage', { hello: 'world' }, { jobId: 'outage-1', attempts: 2 });
+
+      await eventually(async () => (await job.isCompleted()) || undefined, 20_000, 'the job to complete after the outage');
+
+      expect(calls).to.equal(4);
+      expect((await services.queues.get('webhooks')!.getJob('outage-1'))!.returnvalue).to.equal('done');
+      expect(await services.deadLetterQueues.get('webhooks')!.getJob('outage-1')).to.equal(undefined);
+    } finally {
+      await consumer.close();
+    }
   });
 });
