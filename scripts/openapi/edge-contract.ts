@@ -87,7 +87,8 @@ const responses: Json = {
     content: problemContent,
   },
   IdempotencyConflict: {
-    description: 'The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`); retry later.',
+    description:
+      'The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`), or a retry took this request over while it ran and it was rolled back (`/problems/idempotency.claim-lost`); retry later.',
     headers: rateLimitHeaders,
     content: problemContent,
   },

@@ -733,7 +733,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`); retry later. */
+        /** @description The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`), or a retry took this request over while it ran and it was rolled back (`/problems/idempotency.claim-lost`); retry later. */
         IdempotencyConflict: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -1205,7 +1205,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description SKU already used; or: The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`); retry later. */
+            /** @description SKU already used; or: The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`), or a retry took this request over while it ran and it was rolled back (`/problems/idempotency.claim-lost`); retry later. */
             409: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -1519,7 +1519,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The order can no longer be cancelled; or: The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`); retry later. */
+            /** @description The order can no longer be cancelled; or: The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`), or a retry took this request over while it ran and it was rolled back (`/problems/idempotency.claim-lost`); retry later. */
             409: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -1591,7 +1591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The order is not paid; or: The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`); retry later. */
+            /** @description The order is not paid; or: The Idempotency-Key is in use by a request still running (`/problems/idempotency.in-flight`), or a retry took this request over while it ran and it was rolled back (`/problems/idempotency.claim-lost`); retry later. */
             409: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];

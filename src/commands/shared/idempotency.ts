@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import { AppError } from '../../platform/errors.js';
@@ -13,6 +14,8 @@ export interface IdempotencyRequest {
 export interface IdempotencyClaim extends IdempotencyRequest {
   tenantId: string;
   principalId: string;
+  /** This claim's own id: only its owner completes or releases the key. */
+  claimId: string;
 }
 
 export class IdempotencyKeyReusedError extends AppError {
@@ -24,6 +27,16 @@ export class IdempotencyKeyReusedError extends AppError {
 export class IdempotencyInFlightError extends AppError {
   constructor() {
     super('conflict', 'idempotency.in-flight', 'A request with this Idempotency-Key is still being processed; retry later');
+  }
+}
+
+export class IdempotencyClaimLostError extends AppError {
+  constructor() {
+    super(
+      'conflict',
+      'idempotency.claim-lost',
+      'A retry with this Idempotency-Key took the request over while it ran; this attempt was rolled back',
+    );
   }
 }
 
@@ -39,14 +52,19 @@ interface KeyRow {
   request_hash: string;
   status: 'in_flight' | 'completed';
   response_body: unknown;
-  stale: boolean;
+  claim_id: string | null;
+  /** In flight past the lease, or claimed before PostgreSQL last started: its owner cannot complete it. */
+  abandoned: boolean;
   expired: boolean;
 }
 
 /**
  * Idempotency keys, scoped to tenant + principal. A key is claimed (in flight) before the
  * command runs, completed inside the command's own transaction with the result to replay, and
- * released if the command fails, so "done" and "remembered" can never disagree. The result is
+ * released if the command fails, so "done" and "remembered" can never disagree. A claim belongs
+ * to the request that made it: a retry may take over an abandoned one (past its lease, or made
+ * before a PostgreSQL restart killed the transaction that would have completed it), and the first
+ * request can then neither complete nor release it (its transaction rolls back). The result is
  * stored sealed (a reply may carry a webhook's signing secret, which a client that lost the first
  * answer still needs): `{ "sealed": "<AES-GCM>" }`, bound to the key it answers.
  */
@@ -61,19 +79,21 @@ export class IdempotencyStore {
 
   /** Claims the key, or returns the first response's result for a replay. */
   async claim<T>(principal: Principal, request: IdempotencyRequest): Promise<{ claim: IdempotencyClaim } | { replay: T }> {
-    const claim = { ...request, tenantId: principal.tenantId, principalId: principal.id };
+    const claim = { ...request, tenantId: principal.tenantId, principalId: principal.id, claimId: randomUUID() };
     const em = this.orm.em.fork();
     for (let attempt = 0; attempt < 3; attempt++) {
       const inserted = await em.execute(
-        `insert into idempotency_keys (tenant_id, principal_id, key, request_hash, status, created_at, expires_at)
-         values (?, ?, ?, ?, 'in_flight', now(), now() + make_interval(secs => ?))
+        `insert into idempotency_keys
+           (tenant_id, principal_id, key, request_hash, status, claim_id, claimed_under, created_at, expires_at)
+         values (?, ?, ?, ?, 'in_flight', ?, pg_postmaster_start_time(), now(), now() + make_interval(secs => ?))
          on conflict do nothing returning key`,
-        [claim.tenantId, claim.principalId, claim.key, claim.requestHash, this.retentionMs / 1000],
+        [claim.tenantId, claim.principalId, claim.key, claim.requestHash, claim.claimId, this.retentionMs / 1000],
       );
       if (inserted.length) return { claim };
 
       const [row] = await em.execute<KeyRow[]>(
-        `select request_hash, status, response_body, created_at < now() - make_interval(secs => ?) as stale, expires_at < now() as expired
+        `select request_hash, status, response_body, claim_id, expires_at < now() as expired,
+                (created_at < now() - make_interval(secs => ?) or claimed_under < pg_postmaster_start_time()) as abandoned
          from idempotency_keys where tenant_id = ? and principal_id = ? and key = ?`,
         [this.leaseMs / 1000, claim.tenantId, claim.principalId, claim.key],
       );
@@ -83,8 +103,8 @@ export class IdempotencyStore {
         await this.forgetExpired(claim);
         continue;
       }
-      if (row.status === 'in_flight' && row.stale) {
-        await this.release(claim);
+      if (row.status === 'in_flight' && row.abandoned) {
+        await this.release({ ...claim, claimId: row.claim_id });
         continue;
       }
       if (row.request_hash !== claim.requestHash) throw new IdempotencyKeyReusedError();
@@ -94,29 +114,36 @@ export class IdempotencyStore {
     throw new IdempotencyInFlightError();
   }
 
-  /** Inside the command's transaction: remember the result to replay. */
+  /**
+   * Inside the command's transaction: remember the result to replay. Throws (so the command rolls
+   * back) when the claim is no longer this request's: a retry took it over meanwhile.
+   */
   async complete(em: EntityManager, claim: IdempotencyClaim, result: unknown): Promise<void> {
-    await em.execute(
+    const completed = await em.execute(
       `update idempotency_keys set status = 'completed', response_body = ?::jsonb
-       where tenant_id = ? and principal_id = ? and key = ?`,
+       where tenant_id = ? and principal_id = ? and key = ? and claim_id = ? and status = 'in_flight'
+       returning key`,
       [
         JSON.stringify({ sealed: this.secrets.seal(JSON.stringify(result), idempotencyReplyContext(claim)) }),
         claim.tenantId,
         claim.principalId,
         claim.key,
+        claim.claimId,
       ],
     );
+    if (completed.length !== 1) throw new IdempotencyClaimLostError();
   }
 
-  /** The command failed and changed nothing: forget the key so the request can be retried. */
-  async release(claim: IdempotencyClaim): Promise<void> {
-    await this.orm.em
-      .fork()
-      .execute(`delete from idempotency_keys where tenant_id = ? and principal_id = ? and key = ? and status <> 'completed'`, [
-        claim.tenantId,
-        claim.principalId,
-        claim.key,
-      ]);
+  /**
+   * The command failed and changed nothing: forget the key so the request can be retried. Only
+   * this claim (`claimId`; `null` for a claim from before claims had owners) is released.
+   */
+  async release(claim: Omit<IdempotencyClaim, 'claimId'> & { claimId: string | null }): Promise<void> {
+    await this.orm.em.fork().execute(
+      `delete from idempotency_keys
+       where tenant_id = ? and principal_id = ? and key = ? and claim_id is not distinct from ? and status <> 'completed'`,
+      [claim.tenantId, claim.principalId, claim.key, claim.claimId],
+    );
   }
 
   private async forgetExpired(claim: IdempotencyClaim): Promise<void> {
