@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProcess } from '../../support/processes.js';
@@ -11,6 +11,8 @@ export interface BenchProcess {
   coldStartMs: number;
   /** Highest resident set size sampled so far (MB). */
   peakRssMb(): number;
+  /** CPU time (user + system, every thread) it has used since it started, in ms; frozen once it is gone. */
+  cpuMs(): number;
   /** Stops it with SIGTERM (as Kubernetes does) and returns its peak RSS (kernel high-water mark). */
   stop(): Promise<{ peakRssMb: number; exitCode: number | null }>;
   /** True once the process exited on its own (a crash during a run invalidates the run). */
@@ -36,6 +38,26 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
     return match ? Math.round(Number(match[1]) / 1024) : 0;
   } catch {
     return 0;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, in clock ticks) in ms; undefined once it is gone. */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
   }
 }
 
@@ -78,15 +100,19 @@ export async function spawnProcess(options: SpawnOptions): Promise<BenchProcess>
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   const coldStartMs = Math.round(performance.now() - started);
+  let lastCpuMs = 0;
+  const cpuMs = () => (lastCpuMs = gone ? lastCpuMs : (procCpuMs(pid) ?? lastCpuMs));
 
   return {
     name: options.name,
     pid,
     coldStartMs,
     peakRssMb: () => Math.max(peak, sample()),
+    cpuMs,
     exited: () => gone,
     async stop() {
       clearInterval(sampler);
+      cpuMs();
       const highWater = Math.max(peak, procStatusMb(pid, 'VmHWM'));
       if (!gone && options.snapshotDir) await heapSnapshot(child, options.snapshotDir);
       if (!gone) {
@@ -115,4 +141,31 @@ async function heapSnapshot(child: ChildProcess, dir: string): Promise<void> {
     if (current > 0 && current === size) return;
     size = current;
   }
+}
+
+/** One process's CPU time over a load window and per unit of work done in it (request, order, job). */
+export interface CpuPerUnit {
+  name: string;
+  cpuMs: number;
+  perUnitMs: number;
+}
+
+/**
+ * Opens a CPU window over these processes: `end(units)` returns each one's CPU time (utime +
+ * stime) since the window opened, divided by the units of work done in it. Unlike req/s, this
+ * does not move with what else the machine runs (only with cache and frequency effects).
+ */
+export function cpuWindow(procs: BenchProcess[]): { end(units: number): CpuPerUnit[] } {
+  const before = procs.map((proc) => proc.cpuMs());
+  return {
+    end: (units) =>
+      procs.map((proc, i) => {
+        const used = proc.cpuMs() - before[i]!;
+        return {
+          name: proc.name,
+          cpuMs: Math.round(used),
+          perUnitMs: units ? Math.round((used / units) * 100) / 100 : Number.NaN,
+        };
+      }),
+  };
 }

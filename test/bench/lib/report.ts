@@ -1,6 +1,7 @@
 import type { ApiComparison } from '../scenarios/api.js';
 import type { FreshnessComparison } from '../scenarios/freshness.js';
 import type { PipelineComparison, PipelineRun } from '../scenarios/pipeline.js';
+import type { CpuPerUnit } from './processes.js';
 import type { RatioSummary } from './stats.js';
 import { span } from './stats.js';
 
@@ -60,11 +61,17 @@ export function renderMarkdown(results: Record<string, unknown>): string {
     );
   }
 
+  lines.push(...cpuTable(api?.comparisons ?? [], freshness));
+
   const memory = processFigures([pipeline, scaleout]);
   if (memory.length) {
-    lines.push('', '| process | peak RSS under load (MB) | cold start to ready (ms) |', '|---|---|---|');
+    lines.push(
+      '',
+      '| process | peak RSS under load (MB) | CPU ms per settled order | cold start to ready (ms) |',
+      '|---|---|---|---|',
+    );
     for (const [name, figures] of memory) {
-      lines.push(`| ${name} | ${span(figures.rss)} | ${span(figures.cold)} |`);
+      lines.push(`| ${name} | ${span(figures.rss)} | ${span(figures.cpu, 2)} | ${span(figures.cold)} |`);
     }
   }
   const problems = results.problems as string[];
@@ -80,16 +87,51 @@ function runs(comparison: PipelineComparison, side: 'a' | 'b'): string {
   )} /s (${span(all.map((run) => run.orders))} orders)`;
 }
 
+/**
+ * CPU time (utime + stime from /proc/<pid>/stat) per unit of work: per request for the API
+ * alone and its raw twin, per visible order in the freshness runs. Unlike req/s it hardly moves
+ * with the machine's load, so it is the figure to compare between runs on a shared machine.
+ */
+function cpuTable(comparisons: ApiComparison[], freshness: FreshnessComparison | undefined): string[] {
+  if (!comparisons.length && !freshness) return [];
+  const lines = [
+    '',
+    '| CPU ms per unit of work (utime+stime / count) | project | baseline | ratio: median of pairs (range) |',
+    '|---|---|---|---|',
+  ];
+  for (const comparison of comparisons) {
+    const project = comparison.pairs.map((pair) => pair.project.cpuMsPerRequest);
+    const raw = comparison.pairs.map((pair) => pair.raw.cpuMsPerRequest);
+    lines.push(
+      `| \`${comparison.endpoint}\`, per request | API ${span(project, 2)} ms | raw API ${span(raw, 2)} ms | ${ratio(comparison.cpuRatio)} |`,
+    );
+  }
+  if (freshness) {
+    const perProcess = (runs: CpuPerUnit[][]) => {
+      const byName = new Map<string, number[]>();
+      for (const run of runs) for (const proc of run) byName.set(proc.name, [...(byName.get(proc.name) ?? []), proc.perUnitMs]);
+      return [...byName.entries()].map(([name, values]) => `${name} ${span(values, 2)} ms`).join(', ');
+    };
+    lines.push(
+      `| accepted -> visible at ${freshness.rate}/s, per order | ${perProcess(freshness.pairs.map((pair) => pair.project.cpu))} ` +
+        `| ${perProcess(freshness.pairs.map((pair) => pair.raw.cpu))} (per job) | |`,
+    );
+  }
+  return lines;
+}
+
 function processFigures(comparisons: Array<PipelineComparison | undefined>) {
-  const figures = new Map<string, { rss: number[]; cold: number[] }>();
+  const figures = new Map<string, { rss: number[]; cold: number[]; cpu: number[] }>();
   const runsOf = (comparison: PipelineComparison): PipelineRun[] => comparison.pairs.flatMap((pair) => [pair.a, pair.b]);
   for (const comparison of comparisons) {
     if (!comparison) continue;
     for (const run of runsOf(comparison)) {
       for (const proc of run.processes) {
-        const entry = figures.get(proc.name) ?? { rss: [], cold: [] };
+        const entry = figures.get(proc.name) ?? { rss: [], cold: [], cpu: [] };
         entry.rss.push(proc.peakRssMb);
         entry.cold.push(proc.coldStartMs);
+        const cpu = run.cpu.find((used) => used.name === proc.name);
+        if (cpu) entry.cpu.push(cpu.perUnitMs);
         figures.set(proc.name, entry);
       }
     }

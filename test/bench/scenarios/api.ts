@@ -15,14 +15,20 @@ import {
   type BenchContext,
 } from '../lib/context.js';
 import { closedLoop, type ClosedLoopResult } from '../lib/load.js';
+import { cpuWindow } from '../lib/processes.js';
 import { pairedRatios, type RatioSummary } from '../lib/stats.js';
+
+/** A closed-loop run and the CPU time (utime + stime) its server process spent per request in it. */
+export type ApiRun = ClosedLoopResult & { cpuMsPerRequest: number };
 
 export interface ApiComparison {
   endpoint: string;
-  pairs: Array<{ project: ClosedLoopResult; raw: ClosedLoopResult }>;
+  pairs: Array<{ project: ApiRun; raw: ApiRun }>;
   throughputRatio: RatioSummary;
   /** raw p99 / project p99 per pair: above 1 means the project's tail is shorter. */
   p99Ratio: RatioSummary;
+  /** project CPU ms per request / raw CPU ms per request, per pair (a figure the machine's load hardly moves). */
+  cpuRatio: RatioSummary;
 }
 
 const CUSTOMERS_WITH_ORDERS = 20;
@@ -90,20 +96,23 @@ export async function apiScenario(context: BenchContext): Promise<{ comparisons:
       const pairs: ApiComparison['pairs'] = [];
       for (let pair = 0; pair < settings.pairs; pair++) {
         const order = pair % 2 === 0 ? (['project', 'raw'] as const) : (['raw', 'project'] as const);
-        const results: Partial<Record<'project' | 'raw', ClosedLoopResult>> = {};
+        const results: Partial<Record<'project' | 'raw', ApiRun>> = {};
         for (const side of order) {
           await sleep(500);
-          results[side] = checkClean(
+          const cpu = cpuWindow([side === 'project' ? service.api : raw.proc]);
+          const result = checkClean(
             context,
             `${endpoint} ${side}`,
             await load(side === 'project' ? service.url : rawOrigin, settings.seconds),
           );
+          results[side] = { ...result, cpuMsPerRequest: cpu.end(result.total)[0]!.perUnitMs };
         }
-        const { project, raw: baseline } = results as Record<'project' | 'raw', ClosedLoopResult>;
+        const { project, raw: baseline } = results as Record<'project' | 'raw', ApiRun>;
         pairs.push({ project, raw: baseline });
         context.progress(
-          `api: ${endpoint} pair ${pair + 1}/${settings.pairs}: project ${project.requestsPerSecond} req/s p99 ${project.p99Ms} ms, ` +
-            `raw ${baseline.requestsPerSecond} req/s p99 ${baseline.p99Ms} ms -> ${(project.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}x`,
+          `api: ${endpoint} pair ${pair + 1}/${settings.pairs}: project ${project.requestsPerSecond} req/s p99 ${project.p99Ms} ms ` +
+            `${project.cpuMsPerRequest} CPU ms/req, raw ${baseline.requestsPerSecond} req/s p99 ${baseline.p99Ms} ms ` +
+            `${baseline.cpuMsPerRequest} CPU ms/req -> ${(project.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}x`,
         );
       }
       comparisons.push({
@@ -113,6 +122,7 @@ export async function apiScenario(context: BenchContext): Promise<{ comparisons:
           pairs.map(({ project, raw: r }) => ({ a: project.requestsPerSecond, b: r.requestsPerSecond })),
         ),
         p99Ratio: pairedRatios(pairs.map(({ project, raw: r }) => ({ a: r.p99Ms, b: project.p99Ms }))),
+        cpuRatio: pairedRatios(pairs.map(({ project, raw: r }) => ({ a: project.cpuMsPerRequest, b: r.cpuMsPerRequest }))),
       });
     }
     return { comparisons, memory: { apiPeakRssMb: service.api.peakRssMb(), rawApiPeakRssMb: raw.proc.peakRssMb() } };

@@ -15,6 +15,7 @@ import {
 } from '../lib/context.js';
 import { dropTestData, uniqueId } from '../../support/database.js';
 import { openLoop } from '../lib/load.js';
+import { cpuWindow, type CpuPerUnit } from '../lib/processes.js';
 import { pairedRatios, percentile, round, type RatioSummary } from '../lib/stats.js';
 
 export interface FreshnessRun {
@@ -24,6 +25,8 @@ export interface FreshnessRun {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Each process's CPU time over the load (until the last order was visible), per visible order. */
+  cpu: CpuPerUnit[];
 }
 
 export interface FreshnessComparison {
@@ -78,8 +81,9 @@ function visibilityWatcher(databaseUrl: string) {
   };
 }
 
-function summarize(sent: number, rejected: number, latencies: number[]): FreshnessRun {
+function summarize(sent: number, rejected: number, latencies: number[], cpu: ReturnType<typeof cpuWindow>): FreshnessRun {
   return {
+    cpu: cpu.end(latencies.length),
     sent,
     visible: latencies.length,
     rejected,
@@ -97,6 +101,7 @@ async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
     const productId = await createProduct(context, service);
     const tokens = customerTokens(context, 50);
     const watcher = visibilityWatcher(service.databaseUrl);
+    const cpu = cpuWindow([service.api, ...service.workers]);
     let rejected = 0;
     const sent = await openLoop(rate, pipelineSeconds, async (i) => {
       const response = await fetch(`${service.url}/v1/orders`, {
@@ -110,7 +115,7 @@ async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
       }
       watcher.accept(((await response.json()) as { orderId: string }).orderId);
     });
-    return summarize(sent, rejected, await watcher.finish(60_000));
+    return summarize(sent, rejected, await watcher.finish(60_000), cpu);
   } finally {
     await service.stop();
   }
@@ -135,6 +140,7 @@ async function rawFreshness(context: BenchContext): Promise<FreshnessRun> {
   });
   try {
     const watcher = visibilityWatcher(databaseUrl);
+    const cpu = cpuWindow([worker.proc]);
     let rejected = 0;
     const sent = await openLoop(rate, pipelineSeconds, async (i) => {
       const orderId = randomUUID();
@@ -146,7 +152,7 @@ async function rawFreshness(context: BenchContext): Promise<FreshnessRun> {
       if (added) watcher.accept(orderId);
       else rejected++;
     });
-    return summarize(sent, rejected, await watcher.finish(60_000));
+    return summarize(sent, rejected, await watcher.finish(60_000), cpu);
   } finally {
     await queue.close();
     await worker.proc.stop();
@@ -166,7 +172,10 @@ export async function freshnessScenario(context: BenchContext): Promise<Freshnes
       const result = side === 'project' ? await projectFreshness(context) : await rawFreshness(context);
       if (result.rejected) context.invalid(`freshness ${side}: ${result.rejected} of ${result.sent} not accepted`);
       results[side] = result;
-      context.progress(`freshness:   ${side}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms`);
+      context.progress(
+        `freshness:   ${side}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms, ` +
+          `CPU ms/order ${result.cpu.map((p) => `${p.name} ${p.perUnitMs}`).join(', ')}`,
+      );
     }
     pairs.push(results as Record<'project' | 'raw', FreshnessRun>);
   }

@@ -9,6 +9,7 @@ import {
   type BenchContext,
 } from '../lib/context.js';
 import { closedLoop, type ClosedLoopResult } from '../lib/load.js';
+import { cpuWindow, type CpuPerUnit } from '../lib/processes.js';
 import { pairedRatios, round, type RatioSummary } from '../lib/stats.js';
 
 export interface PipelineRun {
@@ -20,6 +21,8 @@ export interface PipelineRun {
   settleAfterLoadMs: number;
   commands: ClosedLoopResult;
   processes: Array<{ name: string; peakRssMb: number; coldStartMs: number }>;
+  /** Each process's CPU time from the first request until every order settled, per settled order. */
+  cpu: CpuPerUnit[];
 }
 
 interface Settlement {
@@ -46,6 +49,7 @@ export async function pipelineRun(
   try {
     const productId = await createProduct(context, service);
     const targets = customerTokens(context, 50).map((token) => ({ token, path: '/v1/orders' }));
+    const cpu = cpuWindow([service.api, ...service.workers]);
     const started = performance.now();
     const commands = checkClean(
       context,
@@ -61,6 +65,7 @@ export async function pipelineRun(
     const loadEnded = performance.now();
     const settled = await waitUntilSettled(service.databaseUrl, 180_000);
     const finished = performance.now();
+    const cpuPerOrder = cpu.end(settled.counts.orders);
     if (!settled.ok) context.invalid(`${label}: not settled after 180 s: ${JSON.stringify(settled.counts)}`);
     const duplicates = await duplicatedEffects(service.databaseUrl);
     if (duplicates.length) context.invalid(`${label}: duplicated effects: ${duplicates.join('; ')}`);
@@ -73,6 +78,7 @@ export async function pipelineRun(
       ordersPerSecond: round(settled.counts.orders / ((finished - started) / 1000)),
       settleAfterLoadMs: Math.round(finished - loadEnded),
       commands,
+      cpu: cpuPerOrder,
     };
     return { ...result, processes: await service.stop() };
   } catch (error) {
@@ -141,6 +147,7 @@ export async function comparePipelines(
       runs.set(variant.label, result);
       context.progress(
         `${name}:   ${result.orders} orders, ${result.ordersPerSecond} settled/s (settled ${result.settleAfterLoadMs} ms after the load), ` +
+          `CPU ms/order ${result.cpu.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.perUnitMs}`).join(', ')}, ` +
           `peak RSS ${result.processes.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.peakRssMb} MB`).join(', ')}`,
       );
     }
