@@ -1,7 +1,6 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { CustomerEvent, DomainEvent, OrderEvent, OrderStatus } from '../../events/index.js';
+import type { CustomerEvent, OrderEvent, OrderStatus } from '../../events/index.js';
 import { ORDER_EVENT_TYPES } from '../../events/index.js';
-import type { Projection } from '../shared/projection.js';
+import { sqlProjection, type ProjectionStatement } from '../shared/projection.js';
 
 interface SummaryDelta {
   orders: number;
@@ -17,44 +16,43 @@ interface SummaryDelta {
  * is known from its own table: the summary never reads another read model's tables (whose
  * rebuild would empty them under it) and read-your-writes waits on exactly what it reads.
  */
-export const customerSummaryProjection: Projection = {
+export const customerSummaryProjection = sqlProjection({
   name: 'customer_summary',
   eventTypes: [...ORDER_EVENT_TYPES, 'CustomerProfileChanged'],
   tables: ['customer_summary'],
 
-  async apply(em: EntityManager, event: DomainEvent): Promise<void> {
-    if (event.type === 'CustomerProfileChanged') return knowCustomer(em, event);
+  statements(event, when) {
+    if (event.type === 'CustomerProfileChanged') return [knowCustomer(event, when)];
     const orderEvent = event as OrderEvent;
     const delta = deltaOf(orderEvent);
-    await em.execute(
-      `insert into customer_summary (tenant_id, customer_id, orders_count, count_by_status, lifetime_value, last_order_id, last_order_at)
-       values (?, ?, ?, ?::jsonb, ?::jsonb, ?, ?)
+    const sql = `insert into customer_summary (tenant_id, customer_id, orders_count, count_by_status, lifetime_value, last_order_id, last_order_at)
+       select ?, ?, ?, ?::jsonb, ?::jsonb, ?, ? where ${when}
        on conflict (tenant_id, customer_id) do update set
          orders_count = customer_summary.orders_count + excluded.orders_count,
          count_by_status = jsonb_sum(customer_summary.count_by_status, excluded.count_by_status),
          lifetime_value = jsonb_sum(customer_summary.lifetime_value, excluded.lifetime_value),
          last_order_id = case when excluded.last_order_at > customer_summary.last_order_at or customer_summary.last_order_at is null
                               then coalesce(excluded.last_order_id, customer_summary.last_order_id) else customer_summary.last_order_id end,
-         last_order_at = greatest(customer_summary.last_order_at, excluded.last_order_at)`,
-      [
-        event.tenantId,
-        orderEvent.payload.order.customerId,
-        delta.orders,
-        JSON.stringify(delta.byStatus),
-        JSON.stringify(delta.lifetimeValue),
-        delta.lastOrder?.id ?? null,
-        delta.lastOrder?.placedAt ?? null,
-      ],
-    );
+         last_order_at = greatest(customer_summary.last_order_at, excluded.last_order_at)`;
+    const params = [
+      event.tenantId,
+      orderEvent.payload.order.customerId,
+      delta.orders,
+      JSON.stringify(delta.byStatus),
+      JSON.stringify(delta.lifetimeValue),
+      delta.lastOrder?.id ?? null,
+      delta.lastOrder?.placedAt ?? null,
+    ];
+    return [{ sql, params }];
   },
-};
+});
 
 /** A customer with a profile has a summary, all zeros until their first order. */
-async function knowCustomer(em: EntityManager, event: CustomerEvent): Promise<void> {
-  await em.execute('insert into customer_summary (tenant_id, customer_id) values (?, ?) on conflict do nothing', [
-    event.tenantId,
-    event.payload.profile.customerId,
-  ]);
+function knowCustomer(event: CustomerEvent, when: string): ProjectionStatement {
+  return {
+    sql: `insert into customer_summary (tenant_id, customer_id) select ?, ? where ${when} on conflict do nothing`,
+    params: [event.tenantId, event.payload.profile.customerId],
+  };
 }
 
 /** What one event changes: a new order counts once; a transition moves one order between statuses. */

@@ -1,34 +1,33 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { DomainEvent, OrderEvent } from '../../events/index.js';
-import type { Projection } from '../shared/projection.js';
+import type { OrderEvent } from '../../events/index.js';
+import { sqlProjection } from '../shared/projection.js';
 
 /**
  * daily_sales per tenant, UTC day and currency: paid orders by the day of payment, refunds by
  * the day of the refund. Counting, so inbox-protected; the increments commute.
  */
-export const dailySalesProjection: Projection = {
+export const dailySalesProjection = sqlProjection({
   name: 'daily_sales',
   eventTypes: ['OrderPaid', 'OrderCancelled'],
   tables: ['daily_sales'],
 
-  async apply(em: EntityManager, event: DomainEvent): Promise<void> {
+  statements(event, when) {
     const orderEvent = event as OrderEvent;
     const { order } = orderEvent.payload;
     const sale = orderEvent.type === 'OrderPaid' ? { orders: 1, revenue: order.totalCents, refunds: 0, refunded: 0 } : null;
     const refundedCents = orderEvent.type === 'OrderCancelled' ? orderEvent.payload.refundedCents : 0;
     const refund = refundedCents > 0 ? { orders: 0, revenue: 0, refunds: 1, refunded: refundedCents } : null;
     const change = sale ?? refund;
-    if (!change) return; // a cancellation before payment moves no money
+    if (!change) return []; // a cancellation before payment moves no money
     const day = order.updatedAt.slice(0, 10); // the UTC day of this transition
-    await em.execute(
-      `insert into daily_sales (tenant_id, day, currency, orders_count, revenue_cents, refunds_count, refunded_cents)
-       values (?, ?, ?, ?, ?, ?, ?)
+    const sql = `insert into daily_sales (tenant_id, day, currency, orders_count, revenue_cents, refunds_count, refunded_cents)
+       select ?, ?, ?, ?, ?, ?, ? where ${when}
        on conflict (tenant_id, day, currency) do update set
          orders_count = daily_sales.orders_count + excluded.orders_count,
          revenue_cents = daily_sales.revenue_cents + excluded.revenue_cents,
          refunds_count = daily_sales.refunds_count + excluded.refunds_count,
-         refunded_cents = daily_sales.refunded_cents + excluded.refunded_cents`,
-      [event.tenantId, day, order.currency, change.orders, change.revenue, change.refunds, change.refunded],
-    );
+         refunded_cents = daily_sales.refunded_cents + excluded.refunded_cents`;
+    return [
+      { sql, params: [event.tenantId, day, order.currency, change.orders, change.revenue, change.refunds, change.refunded] },
+    ];
   },
-};
+});

@@ -1,6 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEvent, DomainEventType } from '../../events/index.js';
 
+/** One SQL statement of a projection's change (`?` placeholders, as `em.execute` takes them). */
+export interface ProjectionStatement {
+  sql: string;
+  params: unknown[];
+}
+
 /**
  * A read model's projection: which events it follows and how each changes its tables.
  * `apply` must be safe to run on any event order; redelivery is filtered out by the inbox
@@ -13,6 +19,31 @@ export interface Projection {
   /** Tables this projection owns; a rebuild empties them first. */
   readonly tables: readonly string[];
   apply(em: EntityManager, event: DomainEvent): Promise<void>;
+  /**
+   * The same change as `apply`, as statements that take effect only where the SQL condition
+   * `when` holds (the projector passes "this event is new to this projection"). Lets the projector
+   * apply the inbox and every projection of an event in one statement (sqlProjection below).
+   */
+  statements?(event: DomainEvent, when: string): ProjectionStatement[];
   /** After the change committed: invalidate caches and the like. Best effort; never undoes `apply`. */
   afterCommit?(event: DomainEvent): Promise<void>;
+}
+
+/**
+ * A projection written as SQL statements: `apply` runs them one after the other, and the projector
+ * may run them as data-modifying CTEs of the inbox insert (one round trip, no BEGIN/COMMIT). The
+ * statements of one event all see the database as it was before the event (one snapshot), so
+ * none may read what another writes; each must change something (INSERT, UPDATE, DELETE: a plain
+ * SELECT in a CTE is never run), keep the projection's own guard (an inbox-protected delta, or a
+ * version check) and put `when` in its WHERE clause.
+ */
+export function sqlProjection(
+  definition: Omit<Projection, 'apply' | 'statements'> & Required<Pick<Projection, 'statements'>>,
+): Projection {
+  return {
+    ...definition,
+    async apply(em, event) {
+      for (const { sql, params } of definition.statements(event, 'true')) await em.execute(sql, params);
+    },
+  };
 }
