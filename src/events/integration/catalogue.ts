@@ -147,6 +147,14 @@ export function integrationEventSchema<T extends IntegrationEventType>(type: T) 
   });
 }
 
+/** Built once per type: a zod schema is costly to build, and every published event is parsed. */
+const schemas = new Map<IntegrationEventType, { parse(value: unknown): unknown }>();
+function schemaOf(type: IntegrationEventType): { parse(value: unknown): unknown } {
+  let schema = schemas.get(type);
+  if (!schema) schemas.set(type, (schema = integrationEventSchema(type)));
+  return schema;
+}
+
 export interface IntegrationEvent {
   id: string;
   type: IntegrationEventType;
@@ -165,7 +173,7 @@ export function toIntegrationEvent(event: DomainEvent): IntegrationEvent | null 
   const type = PUBLISHED_AS.get(event.type);
   if (!type) return null;
   const declared = INTEGRATION_EVENTS[type] as DeclaredEvent & { map: (event: DomainEvent) => unknown };
-  return integrationEventSchema(type).parse({
+  return schemaOf(type).parse({
     id: event.id,
     type,
     version: declared.version,

@@ -1,5 +1,4 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
-import { WebhookSubscription } from '../../commands/webhooks/webhook-subscription.entity.js';
 import { WebhookTargetPolicy } from '../../commands/webhooks/webhook-target.js';
 import type { DomainEvent } from '../../events/index.js';
 import { toIntegrationEvent, type IntegrationEvent } from '../../events/integration/index.js';
@@ -69,14 +68,15 @@ function integrationEventOf(event: DomainEvent): IntegrationEvent | null {
   }
 }
 
-/** Subscriptions made after the event occurred do not receive it (not even on a redelivery). */
+/**
+ * Subscriptions made after the event occurred do not receive it (not even on a redelivery). Read
+ * from the primary, not a replica: a subscription made a moment ago is already there. One plain
+ * statement: every published event asks, and most tenants subscribe to nothing.
+ */
 function subscriptionsTo(orm: Orm, event: IntegrationEvent): Promise<{ id: string }[]> {
-  const em = orm.em.fork();
-  const subscribed = { tenantId: event.tenantId, eventTypes: { $contains: [event.type] } };
-  return em.find(
-    WebhookSubscription,
-    { ...subscribed, createdAt: { $lte: new Date(event.occurredAt) } },
-    // The primary, not a replica: a subscription made a moment ago is already there.
-    { fields: ['id'], orderBy: { id: 'asc' }, connectionType: 'write' },
+  return orm.em.getConnection('write').execute<{ id: string }[]>(
+    `select id from webhook_subscriptions
+      where tenant_id = ? and event_types @> array[?]::text[] and created_at <= ?::timestamptz order by id`,
+    [event.tenantId, event.type, event.occurredAt],
   );
 }
