@@ -7,7 +7,7 @@ import { conditionalGet } from './conditional-get.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { rejectUnreadableRequest, rejectUnstorableBody } from './input-hygiene.js';
-import { byClientAddress, byPrincipal, rateLimit } from './rate-limit.js';
+import { RateLimits } from './rate-limit.js';
 import { observeRequests } from './observe-requests.js';
 import { operatorDashboard } from './operator-dashboard/operator-dashboard.js';
 import { requestContext } from './request-context.js';
@@ -41,13 +41,17 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
     response.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
   app.use(healthRoutes(services, readiness));
-  // Every other path is limited per client address before anything else is done for it.
-  const limitPerAddress = rateLimit(
+  // Every other path is limited per client address before anything else is done for it (on /v1,
+  // an address over its limit is refused before authentication; see RateLimits).
+  const limits = new RateLimits(
     redis,
-    { points: config.RATE_LIMIT_ADDRESS_POINTS, durationMs: config.RATE_LIMIT_DURATION },
+    {
+      address: { points: config.RATE_LIMIT_ADDRESS_POINTS, durationMs: config.RATE_LIMIT_DURATION },
+      principal: { points: config.RATE_LIMIT_POINTS, durationMs: config.RATE_LIMIT_DURATION },
+    },
     config.QUEUE_PREFIX,
-    byClientAddress,
   );
+  const limitPerAddress = limits.perAddress;
   app.get('/openapi.json', limitPerAddress, (_request, response) => {
     response.json(openApiDocument);
   });
@@ -69,14 +73,7 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
   app.use(helmet());
   app.use(
     '/v1',
-    limitPerAddress,
-    authenticate(createTokenVerifier(config)),
-    rateLimit(
-      redis,
-      { points: config.RATE_LIMIT_POINTS, durationMs: config.RATE_LIMIT_DURATION },
-      config.QUEUE_PREFIX,
-      byPrincipal,
-    ),
+    ...limits.around(authenticate(createTokenVerifier(config))),
     express.json({ limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
     rejectUnstorableBody,
     conditionalGet,
