@@ -1,11 +1,12 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import swaggerUi from 'swagger-ui-express';
 import type { Services } from '../composition-root.js';
 import { authenticate, createTokenVerifier } from './authentication.js';
 import { conditionalGet } from './conditional-get.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { healthRoutes, type Readiness } from './health.js';
+import { inSequence } from './in-sequence.js';
+import { loadedOnFirstUse } from './loaded-on-first-use.js';
 import { rejectUnreadableRequest, rejectUnstorableBody } from './input-hygiene.js';
 import { RateLimits } from './rate-limit.js';
 import { observeRequests } from './observe-requests.js';
@@ -64,8 +65,12 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
     '/docs',
     limitPerAddress,
     helmet({ contentSecurityPolicy: false }),
-    swaggerUi.serve,
-    swaggerUi.setup(openApiDocument, { swaggerOptions: { persistAuthorization: true } }),
+    loadedOnFirstUse(async () => {
+      const { default: swaggerUi } = await import('swagger-ui-express');
+      const router = express.Router();
+      router.use(swaggerUi.serve, swaggerUi.setup(openApiDocument, { swaggerOptions: { persistAuthorization: true } }));
+      return router;
+    }),
   );
   // The queue dashboard: cookie session, CSRF check and a CSP of its own (see the module).
   app.use('/admin', limitPerAddress, operatorDashboard(services));
@@ -73,10 +78,12 @@ export function createApp({ services, readiness }: ApiDependencies): Express {
   app.use(helmet());
   app.use(
     '/v1',
-    ...limits.around(authenticate(createTokenVerifier(config))),
-    express.json({ limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
-    rejectUnstorableBody,
-    conditionalGet,
+    inSequence([
+      ...limits.around(authenticate(createTokenVerifier(config))),
+      express.json({ limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
+      rejectUnstorableBody,
+      conditionalGet,
+    ]),
   );
   const v1 = express.Router();
   RegisterRoutes(v1);

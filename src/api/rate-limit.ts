@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../platform/errors.js';
 import type { RedisClient } from '../platform/redis.js';
+import { unlessRecorded } from '../platform/telemetry/unrecorded.js';
 
 export interface RateLimitSettings {
   points: number;
@@ -130,10 +131,8 @@ export class RateLimits {
 
   private async count(keys: Array<[string, Window]>): Promise<Verdict[]> {
     try {
-      const answer = await this.consume(
-        keys.length,
-        ...keys.map(([key]) => this.keyPrefix + key),
-        ...keys.map(([, window]) => window.seconds),
+      const answer = await unlessRecorded(() =>
+        this.consume(keys.length, ...keys.map(([key]) => this.keyPrefix + key), ...keys.map(([, window]) => window.seconds)),
       );
       return keys.map(([key, window], i) => ({
         key,

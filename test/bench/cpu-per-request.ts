@@ -203,6 +203,10 @@ try {
       );
     }
   }
+  if (env.CPU_HOLD_SECONDS) {
+    console.log(`holding: ${targets.map((target) => `${target.label} pid ${target.pid}`).join(', ')}`);
+    await new Promise((done) => setTimeout(done, Number(env.CPU_HOLD_SECONDS) * 1000));
+  }
 } finally {
   await cleanUp();
 }

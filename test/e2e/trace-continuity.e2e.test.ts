@@ -109,6 +109,8 @@ describe('One trace from request to read model (real processes exporting OTLP)',
     const expected: [string, RegExp][] = [
       ['the request', /^api: POST \/v1\/orders$/],
       ['the command transaction', /^api: pg\.query:INSERT/],
+      // Unsampled requests count their rate limits outside the trace; sampled ones keep the span.
+      ['the rate limits', /^api: evalsha$/],
       ['the relay publishing the outbox row', /^worker: publish OrderPlaced$/],
       ['the projection job', /^worker: .*projections/],
       ['the payment job', /^worker: .*payments/],

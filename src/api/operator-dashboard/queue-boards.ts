@@ -1,8 +1,6 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import type { Handler } from 'express';
+import { loadedOnFirstUse } from '../loaded-on-first-use.js';
 import type { Services } from '../../composition-root.js';
 import { QUEUE_NAMES } from '../../workers/queues.js';
 import { redactJobData } from './job-data-redaction.js';
@@ -14,6 +12,16 @@ import { BOARD_PATH, SIGN_OUT_PATH } from './paths.js';
  * see job data redacted to the event envelope (no business data).
  */
 export function createQueueBoard(services: Pick<Services, 'queues' | 'deadLetterQueues'>): Handler {
+  // bull-board and its UI load with the first signed-in request, not with every API process.
+  return loadedOnFirstUse(() => boardOf(services));
+}
+
+async function boardOf(services: Pick<Services, 'queues' | 'deadLetterQueues'>): Promise<Handler> {
+  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/express'),
+  ]);
   const queues = QUEUE_NAMES.flatMap((name) => [
     { queue: services.queues.get(name)!, description: '' },
     {
