@@ -89,7 +89,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const deadLetterQueues = new Map(
     QUEUE_NAMES.map((name) => [name, openQueue<DeadLetter>(deadLetterQueueOf(name), queueSettings)]),
   );
-  const redis = openRedis(redisAt, 'producer');
+  const redis = openRedis(redisAt, 'producer', { shared: true });
   const connectionWarnings = new ConnectionWarnings(logger, config.CONNECTION_WARNING_INTERVAL);
   redis.on('error', (error: unknown) =>
     connectionWarnings.warn('Redis', unreachableMessage('Redis', describeRedis(redisAt), error)),

@@ -61,10 +61,16 @@ export function clusterConnection(target: RedisTarget, kind: 'producer' | 'worke
   };
 }
 
-/** A client of `kind` for `target`: a Redis, or a Cluster routing each key to its node. */
-export function openRedis(target: RedisTarget, kind: 'producer' | 'worker'): RedisClient {
-  if (target.clusterNodes) return new Cluster(target.clusterNodes, clusterConnection(target, kind));
-  return new Redis(kind === 'worker' ? workerConnection(target.url) : producerConnection(target.url));
+/**
+ * A client of `kind` for `target`: a Redis, or a Cluster routing each key to its node. `shared`:
+ * the process's own client, which every request may use at once (the API's rate limits); its
+ * commands issued in one event-loop turn go out in one write (ioredis auto-pipelining) instead of
+ * one write each. BullMQ's connections stay as they are.
+ */
+export function openRedis(target: RedisTarget, kind: 'producer' | 'worker', { shared = false } = {}): RedisClient {
+  const pipelining = shared ? { enableAutoPipelining: true } : {};
+  if (target.clusterNodes) return new Cluster(target.clusterNodes, { ...clusterConnection(target, kind), ...pipelining });
+  return new Redis({ ...(kind === 'worker' ? workerConnection(target.url) : producerConnection(target.url)), ...pipelining });
 }
 
 function fromUrl(url: string): RedisOptions {
