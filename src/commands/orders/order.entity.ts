@@ -53,15 +53,21 @@ export interface RequestedLine {
   quantity: number;
 }
 
+/** What an order captures of its customer when placed. */
+export type CustomerProfile = Pick<Customer, 'tenantId' | 'id' | 'name' | 'email' | 'version'>;
+
+/** What an order captures of a product when placed. */
+export type CatalogueEntry = Pick<Product, 'id' | 'name' | 'priceCents' | 'currency' | 'active'>;
+
 type OrderEventOf<K extends OrderEventType> = NewEvent<K, OrderEventPayloads[K]>;
 
 /** The order aggregate: its rules are these methods, each returning the event it causes. */
 export class Order extends OrderSchema.class {
   static place(input: {
     id: string;
-    customer: Customer;
+    customer: CustomerProfile;
     requested: RequestedLine[];
-    catalogue: Map<string, Product>;
+    catalogue: Map<string, CatalogueEntry>;
     now: Date;
   }): { order: Order; event: OrderEventOf<'OrderPlaced'> } {
     const lines = priceLines(mergeDuplicates(input.requested), input.catalogue);
@@ -181,7 +187,7 @@ function totalWithinLimits(lines: { productId: string; unitPriceCents: number; q
 }
 
 /** Prices are captured from the catalogue at placement; later price changes never touch the order. */
-function priceLines(requested: RequestedLine[], catalogue: Map<string, Product>) {
+function priceLines(requested: RequestedLine[], catalogue: Map<string, CatalogueEntry>) {
   const unavailable = requested.filter((line) => !catalogue.get(line.productId)?.active).map((line) => line.productId);
   if (unavailable.length) throw new ProductUnavailableError(unavailable);
   return requested.map((line) => {
