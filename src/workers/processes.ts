@@ -67,7 +67,9 @@ export const PROCESSES: Record<QueueName, ProcessFactory> = {
   payments: defineProcess('payments', ['commands', 'paymentGateway'], (deps) => ({
     handler: paymentsHandler(deps.commands.recordPayment, deps.paymentGateway),
   })),
-  'order-expiry': defineProcess('order-expiry', ['commands'], (deps) => ({ handler: expiryHandler(deps.commands.expireOrder) })),
+  'order-expiry': defineProcess('order-expiry', ['commands', 'orm'], (deps) => ({
+    handler: expiryHandler(deps.commands.expireOrder, deps.orm),
+  })),
   webhooks: defineProcess('webhooks', ['orm', 'config', 'clock', 'queues', 'secrets'], (deps) => ({
     handler: webhooksHandler(deps),
   })),
