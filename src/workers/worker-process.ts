@@ -60,7 +60,6 @@ export function startWorkers(services: WorkerDependencies, requested: readonly s
 
   const relay = roles.includes('relay')
     ? new OutboxRelay(
-        services.orm,
         services.queues,
         {
           databaseUrl: config.DATABASE_URL,

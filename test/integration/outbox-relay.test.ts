@@ -2,27 +2,36 @@ import { expect } from 'chai';
 import type { Queue } from 'bullmq';
 import { openQueue, QueueConnections } from '../../src/platform/queues.js';
 import { QUEUE_NAMES, routingTable, type QueueName } from '../../src/workers/queues.js';
-import { OutboxRelay } from '../../src/workers/relay/outbox-relay.js';
+import { OutboxRelay, RELAY_SESSION_NAME } from '../../src/workers/relay/outbox-relay.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
 import { freePort } from '../support/ports.js';
 import { startRedis, stopRedis } from '../support/private-servers.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-/** Real queues, wrapped to count every `add` per job id (BullMQ itself would hide a duplicate). */
+/** Real queues, wrapped to count every job added (`add` or `addBulk`) per job id (BullMQ itself would hide a duplicate). */
 function countingQueues(queues: ReadonlyMap<QueueName, Queue>) {
   const adds = new Map<string, number>();
+  const count = (name: string, jobId: string | undefined) => {
+    const key = `${name}/${jobId}`;
+    adds.set(key, (adds.get(key) ?? 0) + 1);
+  };
   const wrapped = new Map(
     [...queues].map(([name, queue]) => [
       name,
       new Proxy(queue, {
         get(target, property, receiver) {
-          if (property !== 'add') return Reflect.get(target, property, receiver);
-          return (jobName: string, data: unknown, options: { jobId: string }) => {
-            const key = `${name}/${options.jobId}`;
-            adds.set(key, (adds.get(key) ?? 0) + 1);
-            return target.add(jobName, data, options);
-          };
+          if (property === 'add')
+            return (jobName: string, data: unknown, options: { jobId: string }) => {
+              count(name, options.jobId);
+              return target.add(jobName, data, options);
+            };
+          if (property === 'addBulk')
+            return (jobs: Parameters<Queue['addBulk']>[0]) => {
+              for (const job of jobs) count(name, job.opts?.jobId);
+              return target.addBulk(jobs);
+            };
+          return Reflect.get(target, property, receiver);
         },
       }),
     ]),
@@ -34,15 +43,21 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
   let service: TestService;
   const ada = principal('ada', 'acme', ['customer'], { name: 'Ada' });
 
+  /** Every relay a test built: each holds a session of its own until stopped. */
+  let relays: OutboxRelay[] = [];
+
   beforeEach(async () => {
     service = await startTestService({ api: false });
   });
-  afterEach(() => service.stop());
+  afterEach(async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    relays = [];
+    await service.stop();
+  });
 
   function relay(queues: ReadonlyMap<QueueName, Queue>, batchSize = 100, pollIntervalMs = 1000) {
-    const { config, orm, clock, logger } = service.services;
-    return new OutboxRelay(
-      orm,
+    const { config, clock, logger } = service.services;
+    const built = new OutboxRelay(
       queues,
       {
         databaseUrl: config.DATABASE_URL,
@@ -54,6 +69,8 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       clock,
       logger,
     );
+    relays.push(built);
+    return built;
   }
 
   async function placeOrders(count: number): Promise<void> {
@@ -77,6 +94,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       'select id, type, published_at from outbox_events',
     );
     expect(events.every((event) => event.published_at !== null)).to.equal(true);
+    expect(adds.size).to.be.at.least(events.length);
     expect([...adds.values()].every((count) => count === 1)).to.equal(true);
     const projectionJobs = await service.services.queues.get('projections')!.getJobs(['waiting']);
     expect(projectionJobs.map((job) => job.id).sort()).to.deep.equal(events.map((event) => event.id).sort());
@@ -108,11 +126,9 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       const revived = await startRedis(port);
       try {
         // The producers reconnect on their own; the relay simply succeeds on a later cycle.
+        const retrying = relay(queues);
         const published = await eventually(
-          () =>
-            relay(queues)
-              .publishBatch()
-              .catch(() => 0),
+          () => retrying.publishBatch().catch(() => 0),
           15_000,
           'a relay cycle to succeed once Redis is back',
         );
@@ -149,6 +165,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     await rows(service.services, 'drop trigger refuse_publish on outbox_events');
     expect(await relay(queues).publishBatch()).to.equal(events.length);
 
+    expect(adds.size).to.be.at.least(events.length);
     expect([...adds.values()].every((count) => count === 2)).to.equal(true);
     expect(await service.services.queues.get('projections')!.getJobCountByTypes('waiting')).to.equal(events.length);
   });
@@ -171,9 +188,16 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     const running = relay(service.services.queues, 100, 3_600_000);
     running.start();
     try {
+      // It LISTENs before its first claim: once that cycle is over, its session idles, listening.
       await eventually(
         async () =>
-          (await rows(service.services, "select 1 from pg_stat_activity where query = 'listen outbox_events'")).length > 0,
+          (
+            await rows(
+              service.services,
+              `select 1 from pg_stat_activity
+                where datname = current_database() and application_name = '${RELAY_SESSION_NAME}' and state = 'idle'`,
+            )
+          ).length > 0,
         30_000,
         'the relay to LISTEN',
       );

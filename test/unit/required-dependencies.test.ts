@@ -7,7 +7,7 @@ import { OutboxRelay, type RelaySettings } from '../../src/workers/relay/outbox-
 const logger = createLogger({ level: 'error', format: 'json', service: 'test' });
 
 describe('Worker parts refuse to start without a dependency', () => {
-  it('When the outbox relay is built without its ORM, then it refuses at once, naming it', () => {
+  it('When the outbox relay is built without its queues, then it refuses at once, naming it', () => {
     const settings = {
       databaseUrl: 'postgres://nowhere/db',
       batchSize: 1,
@@ -16,9 +16,9 @@ describe('Worker parts refuse to start without a dependency', () => {
       publishTimeoutMs: 1,
     };
 
-    const build = () => new OutboxRelay(undefined as never, new Map(), settings satisfies RelaySettings, systemClock, logger);
+    const build = () => new OutboxRelay(undefined as never, settings satisfies RelaySettings, systemClock, logger);
 
-    expect(build).to.throw('the outbox relay needs orm');
+    expect(build).to.throw('the outbox relay needs queues');
   });
 
   it('When a consumer is started without its dead-letter queue or metrics, then it refuses before connecting, naming them', () => {

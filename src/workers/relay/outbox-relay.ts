@@ -5,7 +5,6 @@ import pg from 'pg';
 import { eventFromLogRow, OUTBOX_CHANNEL, type EventLogRow } from '../../events/event-log.js';
 import type { EventEnvelope } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
-import type { Orm } from '../../platform/db/orm.js';
 import type { Logger } from '../../platform/logger.js';
 import { requireDependencies } from '../../platform/required.js';
 import { contextFromCarrier, currentTraceCarrier } from '../../platform/telemetry/propagation.js';
@@ -23,6 +22,9 @@ export interface RelaySettings {
 
 const tracer = trace.getTracer('outbox-relay');
 
+/** The relay session's application_name. */
+export const RELAY_SESSION_NAME = 'outbox-relay';
+
 interface BulkJob {
   name: string;
   data: EventEnvelope;
@@ -36,11 +38,16 @@ interface BulkJob {
  * and marks the rows published in the same transaction. If Redis is down the transaction rolls
  * back and the rows wait; if the process dies after enqueueing, the rows are claimed again and
  * BullMQ's job id (plus idempotent consumers) absorbs the repeat.
+ *
+ * The relay works on one session of its own, which also LISTENs for the commits' NOTIFY: a
+ * cycle is two round trips (`begin` + claim, then mark + `commit`, each sent as one simple
+ * query) and never waits for a pooled connection behind the jobs of the process's other roles.
  */
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
-  private listener: pg.Client | undefined;
+  /** The relay's session: LISTEN and the claim transactions. Replaced when it fails. */
+  private session: Promise<pg.Client> | undefined;
   private wake: (() => void) | undefined;
   /** Set by a NOTIFY that arrived while a cycle was running: the next sleep is skipped. */
   private notified = false;
@@ -48,42 +55,52 @@ export class OutboxRelay {
   private stopping: (() => void) | undefined;
 
   constructor(
-    private readonly orm: Orm,
     private readonly queues: ReadonlyMap<QueueName, Queue>,
     private readonly settings: RelaySettings,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    requireDependencies('the outbox relay', { orm, queues, settings, clock, logger });
+    requireDependencies('the outbox relay', { queues, settings, clock, logger });
+    // Written into the claim's SQL text.
+    if (!Number.isInteger(settings.batchSize) || settings.batchSize < 1)
+      throw new Error('the relay batch size must be a positive integer');
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    void this.listen();
     this.loop = this.run();
   }
 
+  /** Ends the loop after its cycle, then the session (also for a relay only ever asked for `publishBatch`). */
   async stop(): Promise<void> {
     this.running = false;
     this.poke();
     this.stopping?.();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
+    const session = this.session;
+    this.session = undefined;
+    await session?.then((client) => client.end()).catch(() => undefined);
   }
 
   /** One claim-enqueue-mark cycle; returns how many events it published. */
   async publishBatch(): Promise<number> {
-    return this.orm.em.fork().transactional(async (em) => {
-      const rows = await em.execute<EventLogRow[]>(
-        `select * from outbox_events where published_at is null order by position limit ? for update skip locked`,
-        [this.settings.batchSize],
+    const client = await this.connected();
+    try {
+      const [, { rows }] = (await client.query(
+        `begin; select * from outbox_events where published_at is null order by position limit ${this.settings.batchSize} for update skip locked`,
+      )) as unknown as [pg.QueryResult, pg.QueryResult<EventLogRow>];
+      if (rows.length) await withTimeout(this.publishAll(rows), this.settings.publishTimeoutMs);
+      const ids = client.escapeLiteral(`{${rows.map((row) => row.id).join(',')}}`);
+      await client.query(
+        rows.length ? `update outbox_events set published_at = now() where id = any(${ids}::uuid[]); commit` : 'commit',
       );
-      if (!rows.length) return 0;
-      await withTimeout(this.publishAll(rows), this.settings.publishTimeoutMs);
-      await em.execute('update outbox_events set published_at = now() where id in (?)', [rows.map((row) => row.id)]);
       return rows.length;
-    });
+    } catch (error) {
+      // Nothing was marked: the rows stay unpublished (a dead session rolls back on its own).
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -175,27 +192,42 @@ export class OutboxRelay {
     this.stopping = undefined;
   }
 
-  private async listen(): Promise<void> {
-    while (this.running) {
-      const client = new pg.Client({ connectionString: this.settings.databaseUrl });
-      try {
-        const closed = new Promise<void>((resolve) => {
-          client.on('error', () => resolve());
-          client.on('end', () => resolve());
-        });
-        await client.connect();
-        client.on('notification', () => this.poke());
-        await client.query(`listen ${OUTBOX_CHANNEL}`);
-        this.listener = client;
-        this.poke(); // anything committed while we were not listening
-        await closed;
-      } catch (error) {
-        this.logger.debug('outbox listener unavailable; relying on polling', { error: String(error) });
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-      if (this.running) await delay(this.settings.pollIntervalMs);
+  /**
+   * The relay's session, connected and listening; a lost one is dropped (and the loop poked) so
+   * that the next cycle opens another: a cycle that cannot connect fails and backs off like any other.
+   */
+  private connected(): Promise<pg.Client> {
+    if (this.session) return this.session;
+    const session: Promise<pg.Client> = this.connect(() => {
+      if (this.session === session) this.session = undefined;
+      this.poke();
+    });
+    this.session = session;
+    session.catch(() => {
+      if (this.session === session) this.session = undefined;
+    });
+    return session;
+  }
+
+  private async connect(lost: () => void): Promise<pg.Client> {
+    // Named, so that operators (and tests) can tell the relay's session in pg_stat_activity.
+    const client = new pg.Client({ connectionString: this.settings.databaseUrl, application_name: RELAY_SESSION_NAME });
+    const drop = (error?: Error) => {
+      if (error) this.logger.debug('outbox relay session lost; the next cycle reconnects', { error: error.message });
+      void client.end().catch(() => undefined);
+      lost();
+    };
+    client.on('error', drop);
+    client.on('end', () => drop());
+    client.on('notification', () => this.poke());
+    try {
+      await client.connect();
+      await client.query(`listen ${OUTBOX_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
     }
+    return client;
   }
 
   private poke(): void {
