@@ -9,7 +9,8 @@
  * Environment (defaults in brackets): BENCH_SECONDS [10] per closed-loop run, BENCH_WARMUP_SECONDS
  * [3], BENCH_PAIRS [3], BENCH_CONNECTIONS [20], BENCH_PIPELINE_SECONDS [20] of orders per pipeline
  * and freshness run, BENCH_RATE [50] orders/s of the open-loop freshness load, BENCH_BASELINE
- * [5994be8] (git ref of the pipeline comparison, or `skip`), BENCH_KEEP_BASELINE [0] (keep its
+ * [5994be8] (git ref of the pipeline comparison, or `skip`), BENCH_FRESHNESS_ROLES
+ * [relay|projections|payments,expiry,webhooks] (the freshness runs' worker processes, `|` between processes), BENCH_KEEP_BASELINE [0] (keep its
  * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout],
  * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_PROFILE [0] (1: a CPU profile per process
  * and a heap snapshot at the end of each load, in the run's logs folder; summarize them with
@@ -32,6 +33,9 @@ const settings: BenchSettings = {
   pairs: Number(env.BENCH_PAIRS ?? 3),
   connections: Number(env.BENCH_CONNECTIONS ?? 20),
   rate: Number(env.BENCH_RATE ?? 50),
+  // As k8s/ deploys it: the relay and the projections each in their own process (their own
+  // Deployments there); payments, expiry and webhooks, off the freshness path, share a third.
+  freshnessRoles: (env.BENCH_FRESHNESS_ROLES ?? 'relay|projections|payments,expiry,webhooks').split('|').map((s) => s.trim()),
   pipelineSeconds: Number(env.BENCH_PIPELINE_SECONDS ?? 20),
   baseline: env.BENCH_BASELINE ?? '5994be8',
   scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout').split(',').map((s) => s.trim()),

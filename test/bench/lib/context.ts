@@ -21,6 +21,8 @@ export interface BenchSettings {
   connections: number;
   /** Orders per second of the open-loop freshness load. */
   rate: number;
+  /** Worker processes of the freshness runs, one entry per process (roles comma-separated). */
+  freshnessRoles: string[];
   pipelineSeconds: number;
   /** Git ref of the pipeline comparison, or `skip`. */
   baseline: string;

@@ -62,6 +62,7 @@ export function renderMarkdown(results: Record<string, unknown>): string {
   }
 
   lines.push(...cpuTable(api?.comparisons ?? [], freshness));
+  lines.push(...stageTable(freshness));
 
   const memory = processFigures([pipeline, scaleout]);
   if (memory.length) {
@@ -115,6 +116,20 @@ function cpuTable(comparisons: ApiComparison[], freshness: FreshnessComparison |
     lines.push(
       `| accepted -> visible at ${freshness.rate}/s, per order | ${perProcess(freshness.pairs.map((pair) => pair.project.cpu))} ` +
         `| ${perProcess(freshness.pairs.map((pair) => pair.raw.cpu))} (per job) | |`,
+    );
+  }
+  return lines;
+}
+
+/** Where the service's freshness went, stage by stage, per pair (lib/stages.ts). */
+function stageTable(freshness: FreshnessComparison | undefined): string[] {
+  const runs = (freshness?.pairs ?? []).map((pair) => pair.project.stages).filter((stages) => stages !== undefined);
+  if (!runs.length) return [];
+  const lines = ['', '| one order, stage by stage (ms; per pair) | p50 | p99 | max |', '|---|---|---|---|'];
+  for (const stage of Object.keys(runs[0]!.stages)) {
+    const figures = runs.map((run) => run.stages[stage]!);
+    lines.push(
+      `| ${stage} | ${figures.map((f) => f.p50).join(', ')} | ${figures.map((f) => f.p99).join(', ')} | ${figures.map((f) => f.max).join(', ')} |`,
     );
   }
   return lines;

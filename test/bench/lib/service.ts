@@ -9,6 +9,9 @@ import { spawnProcess, type BenchProcess } from './processes.js';
 
 const run = promisify(execFile);
 
+/** Spawn until ready: a few seconds on a quiet machine, over a minute when teammates load it (load average 15+). */
+const READY_TIMEOUT_MS = 180_000;
+
 /** What production refuses to start without, besides the key and URLs. */
 export const PRODUCTION_BASICS = {
   NODE_ENV: 'production',
@@ -37,6 +40,8 @@ export interface RunningService {
   label: string;
   url: string;
   databaseUrl: string;
+  /** BullMQ key prefix of its queues. */
+  prefix: string;
   api: BenchProcess;
   workers: BenchProcess[];
   /** Stops every process and reports each one's peak RSS; then drops the database and keys. */
@@ -103,6 +108,7 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
         readyUrl: `http://127.0.0.1:${apiPort}/health/ready`,
         logFile: join(settings.logDir, `${settings.label}-api.log`),
         snapshotDir: settings.profileDir,
+        timeoutMs: READY_TIMEOUT_MS,
       }).then((proc) => (started.push(proc), proc)),
       ...workerRoles.map(async (roles, index) => {
         const port = await freePort();
@@ -114,12 +120,13 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
           readyUrl: `http://127.0.0.1:${port}/health/ready`,
           logFile: join(settings.logDir, `${settings.label}-worker-${index}.log`),
           snapshotDir: settings.profileDir,
+          timeoutMs: READY_TIMEOUT_MS,
         });
         started.push(proc);
         return proc;
       }),
     ]);
-    return { label: settings.label, url: `http://127.0.0.1:${apiPort}`, databaseUrl, api: api!, workers, stop: stopAll };
+    return { label: settings.label, url: `http://127.0.0.1:${apiPort}`, databaseUrl, prefix, api: api!, workers, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

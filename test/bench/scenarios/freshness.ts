@@ -16,6 +16,7 @@ import {
 import { dropTestData, uniqueId } from '../../support/database.js';
 import { openLoop } from '../lib/load.js';
 import { cpuWindow, type CpuPerUnit } from '../lib/processes.js';
+import { stageTimes, type StageTimes } from '../lib/stages.js';
 import { pairedRatios, percentile, round, type RatioSummary } from '../lib/stats.js';
 
 export interface FreshnessRun {
@@ -27,6 +28,8 @@ export interface FreshnessRun {
   maxMs: number;
   /** Each process's CPU time over the load (until the last order was visible), per visible order. */
   cpu: CpuPerUnit[];
+  /** The service only: where each order's time went, stage by stage (lib/stages.ts). */
+  stages?: StageTimes;
 }
 
 export interface FreshnessComparison {
@@ -47,6 +50,8 @@ function visibilityWatcher(databaseUrl: string) {
   client.on('error', () => undefined);
   const accepted = new Map<string, number>();
   const latencies: number[] = [];
+  /** Wall-clock times per id (ms since the epoch), to line up with the pipeline's own timestamps. */
+  const wallClock = new Map<string, { accepted: number; visible: number }>();
   let running = true;
   const loop = (async () => {
     await client.connect();
@@ -56,8 +61,11 @@ function visibilityWatcher(databaseUrl: string) {
           [...accepted.keys()],
         ]);
         const now = performance.now();
+        const wallNow = Date.now();
         for (const { id } of rows) {
-          latencies.push(now - accepted.get(id)!);
+          const latency = now - accepted.get(id)!;
+          latencies.push(latency);
+          wallClock.set(id, { accepted: wallNow - latency, visible: wallNow });
           accepted.delete(id);
         }
       }
@@ -78,6 +86,7 @@ function visibilityWatcher(databaseUrl: string) {
       if (missing) throw new Error(`${missing} accepted orders never became visible`);
       return latencies;
     },
+    wallClock,
   };
 }
 
@@ -96,7 +105,7 @@ function summarize(sent: number, rejected: number, latencies: number[], cpu: Ret
 /** The service: open-loop `POST /v1/orders` at `rate`; 202 received -> the order is in order_view. */
 async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
   const { rate, pipelineSeconds } = context.settings;
-  const service = await startProject(context, 'freshness', ['all']);
+  const service = await startProject(context, 'freshness', context.settings.freshnessRoles);
   try {
     const productId = await createProduct(context, service);
     const tokens = customerTokens(context, 50);
@@ -115,7 +124,8 @@ async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
       }
       watcher.accept(((await response.json()) as { orderId: string }).orderId);
     });
-    return summarize(sent, rejected, await watcher.finish(60_000), cpu);
+    const run = summarize(sent, rejected, await watcher.finish(60_000), cpu);
+    return { ...run, stages: await stageTimes(service.databaseUrl, context.redisUrl, service.prefix, watcher.wallClock) };
   } finally {
     await service.stop();
   }
@@ -176,6 +186,8 @@ export async function freshnessScenario(context: BenchContext): Promise<Freshnes
         `freshness:   ${side}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms, ` +
           `CPU ms/order ${result.cpu.map((p) => `${p.name} ${p.perUnitMs}`).join(', ')}`,
       );
+      for (const [stage, times] of Object.entries(result.stages?.stages ?? {}))
+        context.progress(`freshness:     ${stage}: p50 ${times.p50} ms, p99 ${times.p99} ms, max ${times.max} ms`);
     }
     pairs.push(results as Record<'project' | 'raw', FreshnessRun>);
   }
