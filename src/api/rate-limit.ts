@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../platform/errors.js';
 import type { RedisClient } from '../platform/redis.js';
 import { unlessRecorded } from '../platform/telemetry/unrecorded.js';
@@ -19,76 +19,38 @@ export const byPrincipal: RateLimitKey = (request) => `principal:${request.user!
  */
 export const byClientAddress: RateLimitKey = (request) => `ip:${request.ip ?? 'unknown'}`;
 
-/**
- * Fixed windows counted in Redis, any number of keys in one round trip (the keys share the
- * prefix's hash tag, so they live in one slot of a cluster). Each key: created with its window's
- * TTL, incremented, answered with its count and the milliseconds left (the same keys and the same
- * script as rate-limiter-flexible's RateLimiterRedis).
- */
-const CONSUME_SCRIPT = `
-local answer = {}
-for i, key in ipairs(KEYS) do
-  redis.call('set', key, 0, 'EX', ARGV[i], 'NX')
-  local consumed = redis.call('incr', key)
-  local ttl = redis.call('pttl', key)
-  if ttl == -1 then
-    redis.call('expire', key, ARGV[i])
-    ttl = 1000 * ARGV[i]
-  end
-  answer[#answer + 1] = consumed
-  answer[#answer + 1] = ttl
-end
-return answer`;
-
-interface Window {
-  points: number;
-  seconds: number;
-  /** Where the count lives while Redis cannot be reached (per replica, as rate-limiter-flexible's insurance). */
-  insurance: RateLimiterMemory;
-}
-
+/** One counted key's answer: within its limit or refused, and when its window ends. */
 interface Verdict {
-  key: string;
-  window: Window;
-  consumed: number;
+  limiter: RateLimiterRedis;
+  points: number;
+  refused: boolean;
+  remainingPoints: number;
   msBeforeNext: number;
 }
 
-type ConsumeCommand = (...args: Array<string | number>) => Promise<number[]>;
-
 /**
- * The API's request limits, shared across replicas through Redis and answered with the same
- * RateLimit-* headers and 429 problem wherever they apply: per client address (so floods of
- * anonymous or badly signed requests are refused before a signature is checked) and per principal.
+ * The API's request limits (rate-limiter-flexible's fixed windows in Redis), shared across
+ * replicas and answered with the same RateLimit-* headers and 429 problem wherever they apply:
+ * per client address (so floods of anonymous or badly signed requests are refused before a
+ * signature is checked) and per principal.
  *
- * On /v1 the address and the principal are counted together, in one Redis round trip after the
- * signature check (`afterAuthentication`); a request whose authentication fails is counted against
- * its address alone (`afterRefusedAuthentication`). An address found over its limit is then refused
- * from memory (`beforeAuthentication`) until its window ends, with no signature check and no round
- * trip; a replica that has not yet seen the address over its limit checks one more signature, and
- * learns it from that request's count. If Redis is down the in-memory insurance limits take over,
- * so an outage never turns into refused commands.
+ * On /v1 the address and the principal are counted together after the signature check
+ * (`afterAuthentication`): both scripts are sent in the same event-loop turn, and the Redis client
+ * auto-pipelines (src/platform/redis.ts), so they share one write and one round trip. A request
+ * whose authentication fails is counted against its address alone (`afterRefusedAuthentication`).
+ * An address found over its limit is then refused from memory (the limiter's
+ * `inMemoryBlockOnConsumed`) until its window ends, with no signature check and no round trip
+ * (`beforeAuthentication`); a replica that has not yet seen the address over its limit checks one
+ * more signature, and learns it from that request's count. If Redis is down the in-memory
+ * insurance limiters take over, so an outage never turns into refused commands.
  */
 export class RateLimits {
-  private readonly address: Window;
-  private readonly principal: Window;
-  private readonly keyPrefix: string;
-  private readonly consume: ConsumeCommand;
-  /** Keys over their limit -> when their window ends (ms since the epoch). */
-  private readonly blocked = new Map<string, number>();
+  private readonly address: RateLimiterRedis;
+  private readonly principal: RateLimiterRedis;
 
-  constructor(
-    redis: RedisClient,
-    limits: { address: RateLimitSettings; principal: RateLimitSettings },
-    keyPrefix: string,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.address = windowOf(limits.address);
-    this.principal = windowOf(limits.principal);
-    this.keyPrefix = `${keyPrefix}:rate-limit:`;
-    redis.defineCommand('consumeRateLimits', { lua: CONSUME_SCRIPT });
-    const command = (redis as unknown as { consumeRateLimits: ConsumeCommand }).consumeRateLimits;
-    this.consume = command.bind(redis);
+  constructor(redis: RedisClient, limits: { address: RateLimitSettings; principal: RateLimitSettings }, keyPrefix: string) {
+    this.address = limiterFor(redis, limits.address, keyPrefix);
+    this.principal = limiterFor(redis, limits.principal, keyPrefix);
   }
 
   /**
@@ -101,93 +63,82 @@ export class RateLimits {
 
   /** For paths without a principal (documents, dashboard): the address, counted before anything else. */
   readonly perAddress: RequestHandler = (request, response, next) => {
-    const address = byClientAddress(request);
-    if (this.refusedFromMemory(address, response, next)) return;
-    this.count([[address, this.address]]).then((verdicts) => this.answer(verdicts, response, next), next);
+    this.count([[this.address, byClientAddress(request)]]).then((verdicts) => answer(verdicts, response, next), next);
   };
 
   /** /v1, first: an address already over its limit is refused without a signature check. */
   readonly beforeAuthentication: RequestHandler = (request, response, next) => {
-    if (!this.refusedFromMemory(byClientAddress(request), response, next)) next();
+    const limiter = this.address;
+    const msBeforeNext = inMemoryBlockMs(limiter, byClientAddress(request));
+    if (msBeforeNext <= 0) return next();
+    refuse(response, { limiter, points: limiter.points, refused: true, remainingPoints: 0, msBeforeNext }, next);
   };
 
   /** /v1, when authentication failed: the attempt counts against the address; over the limit it is a 429. */
   readonly afterRefusedAuthentication: ErrorRequestHandler = (error: unknown, request, response, next) => {
     if (error instanceof RateLimitedError) return next(error);
-    this.count([[byClientAddress(request), this.address]]).then(
-      (verdicts) => this.answer(verdicts, response, (refusal?: unknown) => next(refusal ?? error)),
+    this.count([[this.address, byClientAddress(request)]]).then(
+      (verdicts) => answer(verdicts, response, (refusal?: unknown) => next(refusal ?? error)),
       next,
     );
   };
 
   /** /v1, once authenticated: the address and the principal, in one round trip. */
   readonly afterAuthentication: RequestHandler = (request, response, next) => {
-    const keys: Array<[string, Window]> = [
-      [byClientAddress(request), this.address],
-      [byPrincipal(request), this.principal],
-    ];
-    this.count(keys).then((verdicts) => this.answer(verdicts, response, next), next);
+    this.count([
+      [this.address, byClientAddress(request)],
+      [this.principal, byPrincipal(request)],
+    ]).then((verdicts) => answer(verdicts, response, next), next);
   };
 
-  private async count(keys: Array<[string, Window]>): Promise<Verdict[]> {
-    try {
-      const answer = await unlessRecorded(() =>
-        this.consume(keys.length, ...keys.map(([key]) => this.keyPrefix + key), ...keys.map(([, window]) => window.seconds)),
-      );
-      return keys.map(([key, window], i) => ({
-        key,
-        window,
-        consumed: Number(answer[2 * i]),
-        msBeforeNext: Number(answer[2 * i + 1]),
-      }));
-    } catch {
-      return Promise.all(keys.map(([key, window]) => insured(window, key)));
-    }
-  }
-
-  /**
-   * Sets the headers of the last verdict (the principal's, when there is one) unless an earlier one
-   * refuses; an address over its limit is remembered until its window ends.
-   */
-  private answer(verdicts: Verdict[], response: Response, next: NextFunction): void {
-    const refused = verdicts.find(({ window, consumed }) => consumed > window.points);
-    if (!refused) {
-      setRateLimitHeaders(response, verdicts.at(-1)!);
-      return next();
-    }
-    if (refused.window === this.address) this.block(refused.key, this.now() + refused.msBeforeNext);
-    refuse(response, refused, next);
-  }
-
-  private refusedFromMemory(key: string, response: Response, next: NextFunction): boolean {
-    const until = this.blocked.get(key);
-    if (until === undefined) return false;
-    const msBeforeNext = until - this.now();
-    if (msBeforeNext <= 0) {
-      this.blocked.delete(key);
-      return false;
-    }
-    refuse(response, { key, window: this.address, consumed: this.address.points + 1, msBeforeNext }, next);
-    return true;
-  }
-
-  /**
-   * Bounded: entries are added in about the order they expire, so the oldest go first. Forgetting
-   * one costs a signature check and a round trip, never a request let through: Redis still counts.
-   */
-  private block(key: string, until: number): void {
-    this.blocked.delete(key);
-    this.blocked.set(key, until);
-    if (this.blocked.size <= MAX_BLOCKED) return;
-    const now = this.now();
-    for (const [oldest, ends] of this.blocked) {
-      if (this.blocked.size <= MAX_BLOCKED && ends > now) break;
-      this.blocked.delete(oldest);
-    }
+  /** Every key is consumed in the same turn, so the auto-pipelining client sends them in one write. */
+  private count(keys: Array<[RateLimiterRedis, string]>): Promise<Verdict[]> {
+    return unlessRecorded(() => Promise.all(keys.map(([limiter, key]) => verdictOf(limiter, key))));
   }
 }
 
-const MAX_BLOCKED = 10_000;
+function limiterFor(redis: RedisClient, settings: RateLimitSettings, keyPrefix: string): RateLimiterRedis {
+  const duration = Math.max(1, Math.round(settings.durationMs / 1000));
+  return new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `${keyPrefix}:rate-limit`,
+    points: settings.points,
+    duration,
+    // A key over its limit is refused from memory for the rest of its window (no round trip).
+    inMemoryBlockOnConsumed: settings.points + 1,
+    insuranceLimiter: new RateLimiterMemory({ points: settings.points, duration }),
+  });
+}
+
+/**
+ * How long `key` stays refused from memory. `getInMemoryBlockMsBeforeExpire` is public in the
+ * library's source (the check `consume` itself makes first) but missing from its type declarations
+ * (11.4.0); test/integration/rate-limits.test.ts fails if it stops refusing.
+ */
+function inMemoryBlockMs(limiter: RateLimiterRedis, key: string): number {
+  const blocks = limiter as unknown as { getInMemoryBlockMsBeforeExpire(rlKey: string): number };
+  return blocks.getInMemoryBlockMsBeforeExpire(limiter.getKey(key));
+}
+
+async function verdictOf(limiter: RateLimiterRedis, key: string): Promise<Verdict> {
+  try {
+    const result = await limiter.consume(key);
+    return { limiter, points: limiter.points, refused: false, ...timing(result) };
+  } catch (rejection: unknown) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    return { limiter, points: limiter.points, refused: true, ...timing(rejection) };
+  }
+}
+
+const timing = (result: RateLimiterRes) => ({ remainingPoints: result.remainingPoints, msBeforeNext: result.msBeforeNext });
+
+/** Sets the headers of the last verdict (the principal's, when there is one) unless an earlier one refuses. */
+function answer(verdicts: Verdict[], response: Response, next: NextFunction): void {
+  const refused = verdicts.find((verdict) => verdict.refused);
+  if (refused) return refuse(response, refused, next);
+  setRateLimitHeaders(response, verdicts.at(-1)!);
+  next();
+}
 
 function refuse(response: Response, verdict: Verdict, next: NextFunction): void {
   setRateLimitHeaders(response, verdict);
@@ -195,21 +146,8 @@ function refuse(response: Response, verdict: Verdict, next: NextFunction): void 
   next(new RateLimitedError());
 }
 
-function windowOf(settings: RateLimitSettings): Window {
-  const seconds = Math.max(1, Math.round(settings.durationMs / 1000));
-  return { points: settings.points, seconds, insurance: new RateLimiterMemory({ points: settings.points, duration: seconds }) };
-}
-
-async function insured(window: Window, key: string): Promise<Verdict> {
-  const result = await window.insurance.consume(key).catch((rejection: unknown) => {
-    if (rejection instanceof RateLimiterRes) return rejection;
-    throw rejection;
-  });
-  return { key, window, consumed: result.consumedPoints, msBeforeNext: result.msBeforeNext };
-}
-
-function setRateLimitHeaders(response: Response, { window, consumed, msBeforeNext }: Verdict): void {
-  response.set('RateLimit-Limit', String(window.points));
-  response.set('RateLimit-Remaining', String(Math.max(window.points - consumed, 0)));
+function setRateLimitHeaders(response: Response, { points, remainingPoints, msBeforeNext }: Verdict): void {
+  response.set('RateLimit-Limit', String(points));
+  response.set('RateLimit-Remaining', String(Math.max(remainingPoints, 0)));
   response.set('RateLimit-Reset', String(Math.ceil(msBeforeNext / 1000)));
 }
