@@ -5,6 +5,7 @@ import { Migration20261129200000_money_bigint } from './Migration20261129200000_
 import { Migration20261129230000_webhook_version } from './Migration20261129230000_webhook_version.js';
 import { Migration20261129230100_webhook_integration_event_types } from './Migration20261129230100_webhook_integration_event_types.js';
 import { Migration20261130000000_idempotency_claim_owner } from './Migration20261130000000_idempotency_claim_owner.js';
+import { Migration20261130020000_outbox_events_by_aggregate } from './Migration20261130020000_outbox_events_by_aggregate.js';
 
 /** Every migration, in order. Listed explicitly so compiled and TypeScript runs see the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Migration20261129230000_webhook_version,
   Migration20261129230100_webhook_integration_event_types,
   Migration20261130000000_idempotency_claim_owner,
+  Migration20261130020000_outbox_events_by_aggregate,
 ];

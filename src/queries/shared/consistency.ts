@@ -11,7 +11,11 @@ export type Freshness = (typeof FRESHNESS)[number];
 
 /**
  * Read-your-writes: waits, up to `maxWaitMs`, until `projection` has processed every event that
- * command `commandId` produced (and that the projection follows). The caller reports the result.
+ * command `commandId` produced and every earlier event of the aggregates it touched (those the
+ * projection follows): the command was decided on that history, so a read consistent with it
+ * reflects it too. Without the earlier events, a read after "cancel a paid order" could show the
+ * cancellation before the payment (projection jobs of one aggregate may run concurrently).
+ * The caller reports the result.
  */
 export class ReadYourWrites {
   constructor(private readonly maxWaitMs: number) {}
@@ -26,12 +30,14 @@ export class ReadYourWrites {
     }
   }
 
-  /** Events of the command the projection has not processed yet, or 'unknown-command'. */
+  /** Events of the command, or before it on its aggregates, the projection has not processed yet; or 'unknown-command'. */
   private async progress(em: EntityManager, tenantId: string, commandId: string, projection: Projection) {
     const [row] = await em.execute<{ known: boolean; pending: string }[]>(
       `select exists (select 1 from command_log where id = ? and tenant_id = ?) as known,
-              (select count(*) from outbox_events o
-                 where o.command_id = ? and o.type in (?)
+              (select count(distinct o.id) from outbox_events c
+                 join outbox_events o on o.aggregate_type = c.aggregate_type and o.aggregate_id = c.aggregate_id
+                                     and o.aggregate_version <= c.aggregate_version
+                 where c.command_id = ? and o.type in (?)
                    and not exists (select 1 from processed_events p where p.consumer = ? and p.event_id = o.id)) as pending`,
       [commandId, tenantId, commandId, [...projection.eventTypes], projection.name],
       { connectionType: 'read' },
