@@ -98,37 +98,41 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
     await dropTestData(databaseUrl, settings.redisUrl, prefix);
     return stats.map(({ name, peakRssMb, coldStartMs }) => ({ name, peakRssMb, coldStartMs }));
   };
-  try {
-    const [api, ...workers] = await Promise.all([
-      spawnProcess({
-        name: `${settings.label} api`,
+  // Every start settles before a failure is reported: stopping only those ready by then would
+  // leave the slower ones running (and the harness waiting on them forever).
+  const starts = [
+    spawnProcess({
+      name: `${settings.label} api`,
+      cwd: settings.dir,
+      args: [register, 'dist/src/api/server.js'],
+      env: { ...base, PORT: String(apiPort) },
+      readyUrl: `http://127.0.0.1:${apiPort}/health/ready`,
+      logFile: join(settings.logDir, `${settings.label}-api.log`),
+      snapshotDir: settings.profileDir,
+      timeoutMs: READY_TIMEOUT_MS,
+    }).then((proc) => (started.push(proc), proc)),
+    ...workerRoles.map(async (roles, index) => {
+      const port = await freePort();
+      const proc = await spawnProcess({
+        name: `${settings.label} worker ${roles}${workerRoles.indexOf(roles) === index ? '' : ` #${index}`}`,
         cwd: settings.dir,
-        args: [register, 'dist/src/api/server.js'],
-        env: { ...base, PORT: String(apiPort) },
-        readyUrl: `http://127.0.0.1:${apiPort}/health/ready`,
-        logFile: join(settings.logDir, `${settings.label}-api.log`),
+        args: [register, 'dist/src/workers/main.js', '--role', roles],
+        env: { ...base, WORKER_HTTP_PORT: String(port) },
+        readyUrl: `http://127.0.0.1:${port}/health/ready`,
+        logFile: join(settings.logDir, `${settings.label}-worker-${index}.log`),
         snapshotDir: settings.profileDir,
         timeoutMs: READY_TIMEOUT_MS,
-      }).then((proc) => (started.push(proc), proc)),
-      ...workerRoles.map(async (roles, index) => {
-        const port = await freePort();
-        const proc = await spawnProcess({
-          name: `${settings.label} worker ${roles}${workerRoles.indexOf(roles) === index ? '' : ` #${index}`}`,
-          cwd: settings.dir,
-          args: [register, 'dist/src/workers/main.js', '--role', roles],
-          env: { ...base, WORKER_HTTP_PORT: String(port) },
-          readyUrl: `http://127.0.0.1:${port}/health/ready`,
-          logFile: join(settings.logDir, `${settings.label}-worker-${index}.log`),
-          snapshotDir: settings.profileDir,
-          timeoutMs: READY_TIMEOUT_MS,
-        });
-        started.push(proc);
-        return proc;
-      }),
-    ]);
-    return { label: settings.label, url: `http://127.0.0.1:${apiPort}`, databaseUrl, prefix, api: api!, workers, stop: stopAll };
-  } catch (error) {
+      });
+      started.push(proc);
+      return proc;
+    }),
+  ];
+  const outcomes = await Promise.allSettled(starts);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) {
     await stopAll();
-    throw error;
+    throw failed.reason;
   }
+  const [api, ...workers] = outcomes.map((outcome) => (outcome as PromiseFulfilledResult<BenchProcess>).value);
+  return { label: settings.label, url: `http://127.0.0.1:${apiPort}`, databaseUrl, prefix, api: api!, workers, stop: stopAll };
 }
