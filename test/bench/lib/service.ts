@@ -15,6 +15,8 @@ const READY_TIMEOUT_MS = 180_000;
 /** What production refuses to start without, besides the key and URLs. */
 export const PRODUCTION_BASICS = {
   NODE_ENV: 'production',
+  // As the images set it (Dockerfile.api, Dockerfile.worker).
+  MALLOC_ARENA_MAX: '2',
   PAYMENT_GATEWAY: 'fake',
   // Production requires a key for secrets at rest; any 32 bytes will do for a benchmark.
   SECRET_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 1).toString('base64')}`,
