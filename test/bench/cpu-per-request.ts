@@ -19,7 +19,6 @@ import { join, resolve } from 'node:path';
 import { dropDatabase, withDatabase } from '../../src/platform/db/database-admin.js';
 import { uniqueId } from '../support/database.js';
 import {
-  TENANT,
   createProduct,
   customerTokens,
   orderBody,
@@ -31,6 +30,7 @@ import {
 import { AUDIENCE, ISSUER, signingKeys, startOtlpSink } from './lib/environment.js';
 import autocannon from 'autocannon';
 import { startService, type RunningService } from './lib/service.js';
+import { seedOrders, waitForReadModel } from './scenarios/api.js';
 
 const env = process.env;
 const seconds = Number(env.CPU_SECONDS ?? 6);
@@ -243,36 +243,6 @@ async function drive(url: string, duration: number, load: { body?: string; targe
     errors: result.errors,
     timeouts: result.timeouts,
   };
-}
-
-async function seedOrders(url: string, tokens: string[], productId: string): Promise<void> {
-  const jobs = tokens.flatMap((token) => Array.from({ length: 21 }, () => token));
-  const place = async () => {
-    for (let token = jobs.pop(); token; token = jobs.pop()) {
-      const response = await fetch(`${url}/v1/orders`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: orderBody(productId),
-      });
-      if (response.status !== 202) throw new Error(`seeding an order answered ${response.status}`);
-      await response.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: 10 }, place));
-}
-
-async function waitForReadModel(databaseUrl: string, expected: number): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  await withClient(databaseUrl, async (client) => {
-    for (;;) {
-      const { rows } = await client.query<{ n: number }>('select count(*)::int as n from order_view where tenant_id = $1', [
-        TENANT,
-      ]);
-      if (rows[0]!.n >= expected) return;
-      if (Date.now() > deadline) throw new Error(`only ${rows[0]!.n} of ${expected} orders reached the read model`);
-      await new Promise((done) => setTimeout(done, 200));
-    }
-  });
 }
 
 async function copyTables(fromUrl: string, toUrl: string, tables: string[]): Promise<void> {

@@ -5,11 +5,11 @@
  * far less than orders per second. `--project-only` skips the raw side.
  * `DATABASE_URL=... REDIS_URL=... node_modules/.bin/node --import tsx test/bench/place-order-cpu.ts [rounds] [orders]`
  */
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createProduct } from '../support/fixtures.js';
 import { startTestService } from '../support/test-service.js';
 import type { Principal } from '../../src/policies/principal.js';
+import { placeOrderRaw } from './raw/raw-place-order.js';
 
 const projectOnly = process.argv.includes('--project-only');
 const [rounds = 3, n = 2000] = process.argv
@@ -33,64 +33,14 @@ async function project(i: number) {
   await service.services.commands.placeOrder.handle(customers[i % 50]!, { lines: [{ productId, quantity: 1 }] });
 }
 
+/** The raw benchmark handler's statements (test/bench/raw/raw-place-order.ts), through a plain `pg` pool. */
 async function raw(i: number) {
   const caller = customers[i % 50]!;
-  const lines = [{ productId, quantity: 1 }];
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const now = new Date();
-    const commandId = randomUUID();
-    const known = await client.query('select * from customers where tenant_id = $1 and id = $2 limit 1', [
-      caller.tenantId,
-      caller.id,
-    ]);
-    const customer = known.rows[0] ?? { name: caller.name, email: caller.email };
-    const products = await client.query('select * from products where tenant_id = $1 and id = any($2::uuid[])', [
-      caller.tenantId,
-      lines.map((line) => line.productId),
-    ]);
-    const byId = new Map(products.rows.map((product) => [product.id as string, product]));
-    const priced = lines.map((line) => {
-      const product = byId.get(line.productId);
-      return { productId: line.productId, name: product.name, quantity: line.quantity, unitPriceCents: product.price_cents };
-    });
-    const orderId = randomUUID();
-    const total = priced.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-    const history = [{ status: 'placed', at: now.toISOString() }];
-    const snapshot = { orderId, customerId: caller.id, lines: priced, totalCents: total, currency: 'EUR', status: 'placed' };
-    await client.query(
-      `insert into outbox_events (id, tenant_id, type, schema_version, aggregate_type, aggregate_id, aggregate_version,
-         command_id, payload, trace_context, occurred_at, published_at)
-       values ($1, $2, 'OrderPlaced', 1, 'Order', $3::text, 1, $4, $5, null, $6, null)`,
-      [
-        randomUUID(),
-        caller.tenantId,
-        orderId,
-        commandId,
-        { order: snapshot, customer: { name: customer.name, email: customer.email } },
-        now,
-      ],
-    );
-    await client.query(
-      `insert into command_log (id, tenant_id, principal_id, type, status, aggregate_type, aggregate_id, error, created_at, completed_at)
-       values ($1, $2, $3, 'PlaceOrder', 'accepted', 'Order', $4, null, $5, null)`,
-      [commandId, caller.tenantId, caller.id, orderId, now],
-    );
-    await client.query(
-      `insert into orders (id, tenant_id, customer_id, lines, total_cents, currency, status, status_history,
-         internal_note, risk_score, version, placed_at, updated_at)
-       values ($1, $2, $3, $4, $5, 'EUR', 'placed', $6, null, null, 1, $7, $7)`,
-      [orderId, caller.tenantId, caller.id, JSON.stringify(priced), total, JSON.stringify(history), now],
-    );
-    await client.query(`select pg_notify('outbox_events', '')`);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback');
-    throw error;
-  } finally {
-    client.release();
-  }
+  await placeOrderRaw(
+    pool,
+    { id: caller.id, tenant: caller.tenantId, name: caller.name ?? caller.id, email: caller.email ?? '' },
+    [{ productId, quantity: 1 }],
+  );
 }
 
 async function measure(fn: (i: number) => Promise<void>, count: number) {

@@ -7,10 +7,11 @@
  * process: `node dist/test/bench/raw/raw-api.js` with PORT, DATABASE_URL, JWT_PUBLIC_KEY,
  * JWT_ISSUER, JWT_AUDIENCE.
  */
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import pg from 'pg';
+import { placeOrderRaw, type RawCaller, type RawLine } from './raw-place-order.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 // A careful hand-written service parses its verification key once.
@@ -21,12 +22,7 @@ const verifyOptions: jwt.VerifyOptions = {
   audience: process.env.JWT_AUDIENCE!,
 };
 
-interface Caller {
-  id: string;
-  tenant: string;
-  name: string;
-  email: string;
-}
+type Caller = RawCaller;
 
 function authenticate(request: Request, response: Response, next: NextFunction): void {
   const token = request.headers.authorization?.slice('Bearer '.length) ?? '';
@@ -50,72 +46,12 @@ app.use('/v1', authenticate, express.json({ limit: '100kb' }));
 
 app.post('/v1/orders', async (request, response) => {
   const caller = response.locals.caller as Caller;
-  const lines = (request.body as { lines: Array<{ productId: string; quantity: number }> }).lines;
-  const client = await pool.connect();
+  const lines = (request.body as { lines: RawLine[] }).lines;
   try {
-    await client.query('begin');
-    const now = new Date();
-    const commandId = randomUUID();
-    const known = await client.query('select * from customers where tenant_id = $1 and id = $2 limit 1', [
-      caller.tenant,
-      caller.id,
-    ]);
-    let customer = known.rows[0];
-    if (!customer) {
-      await client.query(
-        `insert into customers (tenant_id, id, name, email, version, created_at, updated_at)
-         values ($1, $2, $3, $4, 1, $5, $5) on conflict do nothing returning id`,
-        [caller.tenant, caller.id, caller.name, caller.email, now],
-      );
-      customer = (
-        await client.query('select * from customers where tenant_id = $1 and id = $2 limit 1', [caller.tenant, caller.id])
-      ).rows[0];
-    }
-    const products = await client.query('select * from products where tenant_id = $1 and id = any($2::uuid[])', [
-      caller.tenant,
-      lines.map((line) => line.productId),
-    ]);
-    const byId = new Map(products.rows.map((product) => [product.id as string, product]));
-    const priced = lines.map((line) => {
-      const product = byId.get(line.productId);
-      return { productId: line.productId, name: product.name, quantity: line.quantity, unitPriceCents: product.price_cents };
-    });
-    const orderId = randomUUID();
-    const total = priced.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-    const history = [{ status: 'placed', at: now.toISOString() }];
-    const snapshot = { orderId, customerId: caller.id, lines: priced, totalCents: total, currency: 'EUR', status: 'placed' };
-    await client.query(
-      `insert into outbox_events (id, tenant_id, type, schema_version, aggregate_type, aggregate_id, aggregate_version,
-         command_id, payload, trace_context, occurred_at, published_at)
-       values ($1, $2, 'OrderPlaced', 1, 'Order', $3, 1, $4, $5, null, $6, null)`,
-      [
-        randomUUID(),
-        caller.tenant,
-        orderId,
-        commandId,
-        { order: snapshot, customer: { name: customer.name, email: customer.email } },
-        now,
-      ],
-    );
-    await client.query(
-      `insert into command_log (id, tenant_id, principal_id, type, status, aggregate_type, aggregate_id, error, created_at, completed_at)
-       values ($1, $2, $3, 'PlaceOrder', 'accepted', 'Order', $4, null, $5, null)`,
-      [commandId, caller.tenant, caller.id, orderId, now],
-    );
-    await client.query(
-      `insert into orders (id, tenant_id, customer_id, lines, total_cents, currency, status, status_history,
-         internal_note, risk_score, version, placed_at, updated_at)
-       values ($1, $2, $3, $4, $5, 'EUR', 'placed', $6, null, null, 1, $7, $7)`,
-      [orderId, caller.tenant, caller.id, JSON.stringify(priced), total, JSON.stringify(history), now],
-    );
-    await client.query(`select pg_notify('outbox_events', '')`);
-    await client.query('commit');
+    const { commandId, orderId } = await placeOrderRaw(pool, caller, lines);
     response.status(202).location(`/v1/commands/${commandId}`).json({ commandId, orderId });
   } catch (error) {
-    await client.query('rollback');
     response.status(500).json({ title: String(error) });
-  } finally {
-    client.release();
   }
 });
 

@@ -134,7 +134,7 @@ export async function apiScenario(context: BenchContext): Promise<{ comparisons:
 }
 
 /** 21 orders for each customer, ten requests at a time, through the real API. */
-async function seedOrders(url: string, customerTokensList: string[], productId: string): Promise<void> {
+export async function seedOrders(url: string, customerTokensList: string[], productId: string): Promise<void> {
   const jobs = customerTokensList.flatMap((token) => Array.from({ length: ORDERS_EACH }, () => token));
   const place = async () => {
     for (let token = jobs.pop(); token; token = jobs.pop()) {
@@ -150,7 +150,8 @@ async function seedOrders(url: string, customerTokensList: string[], productId: 
   await Promise.all(Array.from({ length: 10 }, place));
 }
 
-async function waitForReadModel(databaseUrl: string, expected: number): Promise<void> {
+/** Until `expected` orders of the bench tenant are in order_view (180 s at most). */
+export async function waitForReadModel(databaseUrl: string, expected: number): Promise<void> {
   const deadline = Date.now() + 180_000;
   await withClient(databaseUrl, async (client) => {
     for (;;) {
