@@ -18,15 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dropDatabase, withDatabase } from '../../src/platform/db/database-admin.js';
 import { uniqueId } from '../support/database.js';
-import {
-  createProduct,
-  customerTokens,
-  orderBody,
-  rawDatabase,
-  startRaw,
-  withClient,
-  type BenchContext,
-} from './lib/context.js';
+import { createProduct, customerTokens, orderBody, rawDatabase, startRaw, withClient, type BenchContext } from './lib/context.js';
 import { AUDIENCE, ISSUER, signingKeys, startOtlpSink } from './lib/environment.js';
 import autocannon from 'autocannon';
 import { startService, type RunningService } from './lib/service.js';
