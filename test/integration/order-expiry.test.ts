@@ -3,10 +3,9 @@ import type { Job } from 'bullmq';
 import { Customer } from '../../src/commands/customers/customer.entity.js';
 import type { ExpireOrderHandler } from '../../src/commands/orders/expire-order.handler.js';
 import { Order } from '../../src/commands/orders/order.entity.js';
-import type { DomainEvent } from '../../src/events/index.js';
 import { newId } from '../../src/platform/ids.js';
 import { expiryHandler } from '../../src/workers/processes/expiry.worker.js';
-import { rows } from '../support/fixtures.js';
+import { rows, storedEvent } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const now = new Date('2026-11-26T10:00:00Z');
@@ -41,16 +40,7 @@ describe('Order expiry job (PostgreSQL)', () => {
     Object.assign(order, { tenantId: 'acme' });
     await service.services.orm.em.fork().persist(customer).flush();
     await service.services.orm.em.fork().persist(order).flush();
-    const envelope = {
-      ...event,
-      id: newId(),
-      position: '0',
-      tenantId: 'acme',
-      commandId: null,
-      occurredAt: now.toISOString(),
-      traceContext: null,
-    };
-    return { order, job: { data: envelope as DomainEvent } as Job };
+    return { order, job: { data: storedEvent(event, 'acme', now) } as Job };
   }
 
   it('When the order was paid before its expiry is due, then the job leaves it alone without running the command; a placed one expires', async () => {

@@ -7,7 +7,7 @@ import { orderViewProjection } from '../../src/queries/order-view/order-view.pro
 import { customerSummaryProjection } from '../../src/queries/customer-summary/customer-summary.projection.js';
 import { sqlProjection, type Projection } from '../../src/queries/shared/projection.js';
 import { Projector } from '../../src/queries/shared/projector.js';
-import { rows } from '../support/fixtures.js';
+import { rows, storedEvent } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const now = new Date('2026-11-26T10:00:00Z');
@@ -23,15 +23,7 @@ function placedEvent(): DomainEvent {
     catalogue: catalogue as never,
     now,
   });
-  return {
-    ...event,
-    id: newId(),
-    position: '0',
-    tenantId: 'acme',
-    commandId: null,
-    occurredAt: now.toISOString(),
-    traceContext: null,
-  } as DomainEvent;
+  return storedEvent(event, 'acme', now);
 }
 
 describe('Projector: every projection of an event in one transaction (PostgreSQL)', () => {

@@ -1,4 +1,6 @@
 import type { Services } from '../../src/composition-root.js';
+import type { DomainEvent } from '../../src/events/index.js';
+import { newId } from '../../src/platform/ids.js';
 import type { Principal, Role } from '../../src/policies/principal.js';
 
 export const principal = (id: string, tenantId: string, roles: Role[], extra: Partial<Principal> = {}): Principal => ({
@@ -28,4 +30,17 @@ export async function createProduct(
 /** Rows of a table, as plain objects (state assertions). */
 export function rows<T = Record<string, unknown>>(services: Services, sql: string, params: unknown[] = []): Promise<T[]> {
   return services.orm.em.fork().execute<T[]>(sql, params);
+}
+
+/** A new event as the outbox would hand it to a consumer: its envelope (id, tenant, time), no command, no trace. */
+export function storedEvent(event: object, tenantId: string, at: Date): DomainEvent {
+  return {
+    ...event,
+    id: newId(),
+    position: '0',
+    tenantId,
+    commandId: null,
+    occurredAt: at.toISOString(),
+    traceContext: null,
+  } as DomainEvent;
 }
