@@ -79,6 +79,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     databaseUrl: config.DATABASE_URL,
     readUrl: config.DATABASE_READ_URL,
     poolMax: config.DATABASE_POOL_MAX,
+    acquireTimeoutMs: config.DATABASE_POOL_ACQUIRE_TIMEOUT,
     entities: [...commandEntities, ...queryEntities],
     logger,
   });

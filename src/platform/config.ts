@@ -55,6 +55,11 @@ const schema = z
       .describe('PostgreSQL primary: commands, the outbox, projections'),
     DATABASE_READ_URL: z.url().optional().describe('Optional read replica for query handlers (CloudNativePG `-ro` service)'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(10).describe('Connections per process in the PostgreSQL pool'),
+    DATABASE_POOL_ACQUIRE_TIMEOUT: durationMs
+      .default(parseDuration('5s'))
+      .describe(
+        'Longest a request or job waits for a pooled PostgreSQL connection (or for a new one to connect); then the API answers 503 with Retry-After and a job waits for the database, instead of queueing without bound',
+      ),
     REDIS_URL: z
       .url()
       .default('redis://127.0.0.1:6379')

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { expect } from 'chai';
 import { connectOrm, type Orm } from '../../src/platform/db/orm.js';
 import { isDatabaseUnavailable } from '../../src/platform/db/unavailable.js';
@@ -29,6 +30,43 @@ describe('Database unavailable or the query at fault (real PostgreSQL errors)', 
       );
     expect((error as { code?: string }).code).to.equal('08P01');
     expect(isDatabaseUnavailable(error)).to.equal(false);
+  });
+
+  it('When every pooled connection stays busy past the acquire timeout, then the next caller is told "unavailable" instead of queueing', async () => {
+    const busy = await connectOrm({
+      databaseUrl: (await infrastructure()).databaseUrl,
+      poolMax: 1,
+      acquireTimeoutMs: 300,
+      entities: [],
+    });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding = () => {};
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const holder = busy.em.fork().transactional(async (em) => {
+      await em.execute('select 1');
+      holding();
+      await released;
+    });
+    try {
+      await held;
+      // Without the bound this waits for as long as the holder holds: forever, here.
+      const outcome = await Promise.race([
+        busy.em
+          .fork()
+          .execute('select 1')
+          .then(
+            () => 'a second connection was handed out by a pool of one',
+            (caught: unknown) => caught,
+          ),
+        setTimeout(10_000, 'still waiting for a connection after 10 s'),
+      ]);
+      expect(isDatabaseUnavailable(outcome), String(outcome)).to.equal(true);
+    } finally {
+      release();
+      await holder;
+      await busy.close(true);
+    }
   });
 
   it('When nothing listens where the database should be, then it is an outage', async () => {

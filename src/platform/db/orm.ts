@@ -12,6 +12,8 @@ export interface OrmSettings {
   databaseUrl: string;
   readUrl?: string | undefined;
   poolMax: number;
+  /** How long a caller waits for a pooled connection before it fails as "database unavailable". */
+  acquireTimeoutMs?: number | undefined;
   // The write side and the read side each register their own entities; platform knows neither.
   entities: EntitySchema<any, any>[];
   logger?: Logger;
@@ -24,8 +26,14 @@ export function ormOptions(settings: OrmSettings): Options {
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
     pool: { min: 0, max: settings.poolMax },
-    // A transaction that dies with its connection must not keep it checked out (kysely#1990).
-    driverOptions: { onPoolCreated: releaseDeadConnections },
+    driverOptions: {
+      // A transaction that dies with its connection must not keep it checked out (kysely#1990).
+      onPoolCreated: releaseDeadConnections,
+      // pg-pool's bound on both waiting for a free connection and opening a new one. Without it a
+      // request queues behind a full pool for as long as the pool stays full: under overload every
+      // caller would hang instead of being told to retry.
+      ...(settings.acquireTimeoutMs ? { connectionTimeoutMillis: settings.acquireTimeoutMs } : {}),
+    },
     // Reads outside a transaction (query handlers) go to the replica when one is set; every
     // transaction (commands, projections, the relay) uses the primary.
     replicas: settings.readUrl ? [{ name: 'read-replica', clientUrl: settings.readUrl }] : [],

@@ -10,7 +10,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (code === PROTOCOL_VIOLATION) return false;
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
     if (name === 'ConnectionException') return true;
-    if (typeof message === 'string' && /Connection terminated|connect ECONNREFUSED/.test(message)) return true;
+    // pg-pool's own errors carry no code: a connection that dropped, and no connection free (or
+    // connected) within DATABASE_POOL_ACQUIRE_TIMEOUT, which is overload: retry later as well.
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/.test(message)
+    )
+      return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
