@@ -2,6 +2,7 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import jwksRsa from 'jwks-rsa';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../platform/config.js';
 import { UnauthenticatedError } from '../platform/errors.js';
 import { firstUnstorableText } from '../platform/storable-text.js';
@@ -23,10 +24,52 @@ declare global {
  * Verifies bearer tokens with the one configured key source (JWKS, PEM public key, or an HS256
  * secret outside production), pinned algorithms, and `exp`, `iss`, `aud` all required; `iat`
  * may not lie in the future and `exp` may not lie further than JWT_MAX_TOKEN_LIFETIME past it.
+ *
+ * A client sends the same token with every request until it expires, and the signature check
+ * (RS256) was the API's largest single cost after socket writes: a token that verified is
+ * remembered, by its whole text, until its `exp` and at most JWT_VERIFIED_CACHE_TTL. Nothing
+ * else can change a token's verdict meanwhile except a key leaving the JWKS, which jwks-rsa
+ * itself only notices when its own cache (10 min) expires; the TTL keeps that window short.
  */
 export function createTokenVerifier(
-  config: Pick<Config, 'jwt' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS' | 'JWT_MAX_TOKEN_LIFETIME'>,
+  config: Pick<
+    Config,
+    | 'jwt'
+    | 'JWT_ISSUER'
+    | 'JWT_AUDIENCE'
+    | 'JWT_CLOCK_TOLERANCE_SECONDS'
+    | 'JWT_MAX_TOKEN_LIFETIME'
+    | 'JWT_VERIFIED_CACHE_SIZE'
+    | 'JWT_VERIFIED_CACHE_TTL'
+  >,
 ): TokenVerifier {
+  const verifySignature = signatureVerifier(config);
+  return rememberVerified(verifySignature, { size: config.JWT_VERIFIED_CACHE_SIZE, ttlMs: config.JWT_VERIFIED_CACHE_TTL });
+}
+
+export type SignatureVerifier = (token: string) => Promise<{ principal: Principal; expiresAt: number }>;
+
+/** Remembers what `verifySignature` accepted, by the whole token, until `expiresAt` and at most `ttlMs`. */
+export function rememberVerified(
+  verifySignature: SignatureVerifier,
+  limits: { size: number; ttlMs: number },
+  now: () => number = Date.now,
+): TokenVerifier {
+  if (limits.size === 0 || limits.ttlMs === 0) return async (token) => (await verifySignature(token)).principal;
+  const verified = new LRUCache<string, Principal>({ max: limits.size, ttl: limits.ttlMs, ttlResolution: 0, perf: { now } });
+  return async (token) => {
+    const remembered = verified.get(token);
+    if (remembered) return remembered;
+    const { principal, expiresAt } = await verifySignature(token);
+    const ttl = Math.min(limits.ttlMs, expiresAt - now());
+    if (ttl > 0) verified.set(token, principal, { ttl });
+    return principal;
+  };
+}
+
+function signatureVerifier(
+  config: Pick<Config, 'jwt' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS' | 'JWT_MAX_TOKEN_LIFETIME'>,
+): SignatureVerifier {
   const key = signingKeySource(config.jwt);
   const options: jwt.VerifyOptions = {
     algorithms: config.jwt.algorithms as jwt.Algorithm[],
@@ -41,7 +84,7 @@ export function createTokenVerifier(
         try {
           const payload = claims as JwtPayload;
           assertTimely(payload, config.JWT_CLOCK_TOLERANCE_SECONDS, config.JWT_MAX_TOKEN_LIFETIME / 1000);
-          resolve(principalFrom(payload));
+          resolve({ principal: principalFrom(payload), expiresAt: payload.exp! * 1000 });
         } catch (cause) {
           reject(cause);
         }
@@ -121,13 +164,14 @@ function principalFrom(claims: JwtPayload): Principal {
   if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
     throw new UnauthenticatedError('The bearer token claim roles must be an array of strings');
   }
-  return {
+  // Frozen: a remembered principal is shared by every request that carries the same token.
+  return Object.freeze({
     id: sub,
     tenantId: tenant,
-    roles: roles.filter((role): role is Role => (ROLES as readonly string[]).includes(role)),
+    roles: Object.freeze(roles.filter((role): role is Role => (ROLES as readonly string[]).includes(role))) as Role[],
     name: typeof claims.name === 'string' ? claims.name : undefined,
     email: typeof claims.email === 'string' ? claims.email : undefined,
-  };
+  });
 }
 
 /** Express middleware: every /v1 request is authenticated before its body is even parsed. */

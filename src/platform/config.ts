@@ -116,6 +116,19 @@ const schema = z
     JWT_MAX_TOKEN_LIFETIME: durationMs
       .default(parseDuration('24h'))
       .describe('Longest a token may live (`exp - iat`); longer ones, and ones issued in the future, are refused'),
+    JWT_VERIFIED_CACHE_SIZE: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5000)
+      .describe(
+        'Verified tokens the API remembers (by the whole token), so a repeated token skips the signature check; 0 turns it off',
+      ),
+    JWT_VERIFIED_CACHE_TTL: durationMs
+      .default(parseDuration('60s'))
+      .describe(
+        'Longest a verified token is remembered (never past its `exp`): bounds how long a key removed from the JWKS still admits its tokens beyond the JWKS cache',
+      ),
 
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info').describe('winston level'),
     LOG_FORMAT: z.enum(['json', 'pretty']).optional().describe('`json` (default in production) or `pretty` (default elsewhere)'),

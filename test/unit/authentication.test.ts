@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { createTokenVerifier } from '../../src/api/authentication.js';
+import { createTokenVerifier, rememberVerified, type SignatureVerifier } from '../../src/api/authentication.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { UnauthenticatedError } from '../../src/platform/errors.js';
+import type { Principal } from '../../src/policies/principal.js';
 import { rsaKeyPair, signRaw } from '../support/tokens.js';
 
 const configSource = { JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'orders-api', JWT_SECRET: 's'.repeat(40) };
@@ -114,6 +115,70 @@ describe('JWT authentication', () => {
 
       expect((await jwksVerify(signed('k1'))).tenantId).to.equal('acme');
       expect(await rejection(jwksVerify(signed('k2')))).to.be.instanceOf(UnauthenticatedError);
+    });
+  });
+
+  describe('remembering verified tokens', () => {
+    const ada: Principal = { id: 'ada', tenantId: 'acme', roles: ['customer'] };
+    let clock = 1_000_000;
+    const now = () => clock;
+    /** A signature check that counts its calls and accepts `ok-*` tokens valid for `lifetimeMs`. */
+    function countingCheck(lifetimeMs: number) {
+      const checked: string[] = [];
+      const check: SignatureVerifier = (token) => {
+        checked.push(token);
+        if (!token.startsWith('ok')) return Promise.reject(new UnauthenticatedError('bad'));
+        return Promise.resolve({ principal: { ...ada, id: token }, expiresAt: clock + lifetimeMs });
+      };
+      return { checked, check };
+    }
+
+    it('When the same token comes again, then its signature is not checked again and the same principal answers', async () => {
+      const { checked, check } = countingCheck(3_600_000);
+      const verify = rememberVerified(check, { size: 10, ttlMs: 60_000 }, now);
+
+      const first = await verify('ok-1');
+      const again = await verify('ok-1');
+      await verify('ok-2');
+
+      expect(again).to.equal(first);
+      expect(checked).to.deep.equal(['ok-1', 'ok-2']);
+    });
+
+    it('When a remembered token reaches its exp, then it is checked again (and a refusal is never remembered)', async () => {
+      const { checked, check } = countingCheck(5_000);
+      const verify = rememberVerified(check, { size: 10, ttlMs: 60_000 }, now);
+
+      await verify('ok-short');
+      clock += 4_000;
+      await verify('ok-short');
+      clock += 2_000; // past exp, though well within the 60 s TTL
+      await verify('ok-short');
+      await rejection(verify('bad'));
+      await rejection(verify('bad'));
+
+      expect(checked).to.deep.equal(['ok-short', 'ok-short', 'bad', 'bad']);
+    });
+
+    it('When the TTL passes before exp, then the token is checked again; the size bounds how many are kept', async () => {
+      const { checked, check } = countingCheck(3_600_000);
+      const verify = rememberVerified(check, { size: 2, ttlMs: 60_000 }, now);
+
+      await verify('ok-a');
+      clock += 61_000;
+      await verify('ok-a');
+      await verify('ok-b');
+      await verify('ok-c'); // evicts ok-a, the least recently used
+      await verify('ok-a');
+
+      expect(checked).to.deep.equal(['ok-a', 'ok-a', 'ok-b', 'ok-c', 'ok-a']);
+    });
+
+    it('When the service verifies a real token twice, then both answers are the same frozen principal', async () => {
+      const token = signRaw(config, { ...claims, exp: nowSeconds() + 60 });
+      const principal = await verify(token);
+      expect(await verify(token)).to.equal(principal);
+      expect(Object.isFrozen(principal) && Object.isFrozen(principal.roles)).to.equal(true);
     });
   });
 });
