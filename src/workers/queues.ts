@@ -2,6 +2,7 @@ import type { JobsOptions } from 'bullmq';
 import { DOMAIN_EVENT_TYPES, type DomainEventType } from '../events/index.js';
 import { PUBLISHED_DOMAIN_EVENT_TYPES } from '../events/integration/index.js';
 import type { Config } from '../platform/config.js';
+import { EVENT_HAS_WEBHOOK_SUBSCRIBER } from './processes/webhook-subscribers.js';
 
 /**
  * One queue, declared once. Routing (which events the relay puts on it), job options (attempts,
@@ -14,6 +15,12 @@ export interface QueueDeclaration {
   role: string;
   /** Event types the relay enqueues here, one job per event (job id = event id). */
   receives: readonly DomainEventType[];
+  /**
+   * Only events for which this holds are enqueued here: an SQL boolean over the outbox row `event`,
+   * evaluated by the relay in the statement that claims the row (one snapshot, no further round
+   * trip). Unset: every event of a type the queue `receives`.
+   */
+  onlyIf?: string;
   /** Jobs are due this long after their event occurred rather than at once (relay lag never lengthens it). */
   delayMs?: (config: Config) => number;
   attempts: (config: Config) => number;
@@ -47,6 +54,8 @@ export const QUEUES = {
     role: 'webhooks',
     // Only what is published as an integration event (src/events/integration) leaves the service.
     receives: PUBLISHED_DOMAIN_EVENT_TYPES,
+    // ...and only when its tenant subscribes to it: most events of most tenants go nowhere.
+    onlyIf: EVENT_HAS_WEBHOOK_SUBSCRIBER,
     attempts: (config) => config.WEBHOOK_ATTEMPTS,
     backoffMs: (config) => config.WEBHOOK_RETRY_DELAY,
   },
@@ -110,6 +119,8 @@ export function jobOptionsFor(queue: QueueName, config: Config): JobsOptions {
 export interface Route {
   queue: QueueName;
   delayMs: number;
+  /** The queue's `onlyIf`: the event goes there only if this SQL condition holds for its row. */
+  onlyIf?: string;
 }
 
 /** The routing table, derived from the declarations: event type -> routes. */
@@ -117,8 +128,8 @@ export function routingTable(config: Config): ReadonlyMap<string, readonly Route
   const table = new Map<string, Route[]>();
   for (const queue of QUEUE_NAMES) {
     const declared: QueueDeclaration = QUEUES[queue];
-    const delayMs = declared.delayMs?.(config) ?? 0;
-    for (const type of declared.receives) table.set(type, [...(table.get(type) ?? []), { queue, delayMs }]);
+    const route: Route = { queue, delayMs: declared.delayMs?.(config) ?? 0, onlyIf: declared.onlyIf };
+    for (const type of declared.receives) table.set(type, [...(table.get(type) ?? []), route]);
   }
   return table;
 }

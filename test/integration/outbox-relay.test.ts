@@ -104,6 +104,53 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     expect(await service.services.queues.get('order-expiry')!.getJobCountByTypes('delayed')).to.equal(orderPlaced);
   });
 
+  /** A subscription row as the subscribe command writes it (the relay's condition reads tenant, types and created_at). */
+  async function subscribe(tenantId: string, eventTypes: string[], createdAt = new Date(Date.now() - 60_000)) {
+    await rows(
+      service.services,
+      `insert into webhook_subscriptions (id, tenant_id, url, event_types, secret, version, created_at)
+       values (gen_random_uuid(), ?, 'https://hooks.example.com/', ?::text[], 'sealed', 1, ?)`,
+      [tenantId, `{${eventTypes.join(',')}}`, createdAt.toISOString()],
+    );
+  }
+
+  async function placeOrderIn(tenantId: string): Promise<void> {
+    const productId = await createProduct(service.services, tenantId);
+    await service.services.commands.placeOrder.handle(principal('buyer', tenantId, ['customer'], { name: 'Buyer' }), {
+      lines: [{ productId, quantity: 1 }],
+    });
+  }
+
+  it('When an event is published, then it reaches the webhooks queue only if its tenant subscribes to its type; every other route gets every event', async () => {
+    await subscribe('acme', ['order.placed']);
+    await subscribe('globex', ['order.paid']); // another type than its event
+    await Promise.all([placeOrderIn('acme'), placeOrderIn('globex'), placeOrderIn('initech')]);
+    const events = await rows<{ id: string; tenant_id: string; type: string }>(
+      service.services,
+      'select id, tenant_id, type from outbox_events',
+    );
+
+    expect(await relay(service.services.queues).publishBatch()).to.equal(events.length);
+
+    const queued = async (queue: QueueName) =>
+      (await service.services.queues.get(queue)!.getJobs(['waiting', 'delayed'])).map((job) => job.id).sort();
+    const acmePlaced = events.filter((event) => event.tenant_id === 'acme' && event.type === 'OrderPlaced');
+    expect(acmePlaced).to.have.length(1);
+    expect(await queued('webhooks')).to.deep.equal([acmePlaced[0]!.id]);
+    expect(await queued('projections')).to.deep.equal(events.map((event) => event.id).sort());
+    expect(await queued('payments')).to.have.length(3);
+  });
+
+  it('When a subscription is made after an event occurred but before the relay claims the event, then the event gets no webhooks job', async () => {
+    await placeOrderIn('acme');
+    await subscribe('acme', ['order.placed', 'product.created', 'customer.profile_changed'], new Date());
+
+    await relay(service.services.queues).publishBatch();
+
+    expect(await service.services.queues.get('webhooks')!.getJobs(['waiting', 'delayed'])).to.deep.equal([]);
+    expect(await service.services.queues.get('projections')!.getJobCountByTypes('waiting')).to.be.greaterThan(0);
+  });
+
   it('When Redis is down at commit time, then the command is still accepted and its events wait in the outbox until Redis is back', async () => {
     const port = await freePort();
     const deadRedis = await startRedis(port);

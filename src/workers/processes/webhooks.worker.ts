@@ -10,6 +10,7 @@ import type { JobHandler } from '../consumer.js';
 import type { QueueName } from '../queues.js';
 import { eventFromJob } from '../job-envelope.js';
 import { DELIVER_WEBHOOK, webhookDelivery, type WebhookDelivery } from './webhook-delivery.js';
+import { subscriptionsTo } from './webhook-subscribers.js';
 
 /**
  * The webhooks queue carries two kinds of jobs: every domain event that is published (from the
@@ -34,7 +35,9 @@ export function webhooksHandler(deps: {
 }
 
 /**
- * One delivery job per subscription of the event's tenant and type. Job ids are derived from the
+ * One delivery job per subscription of the event's tenant and type (the relay enqueues the event
+ * only when it had one; it may have been deleted since). Subscriptions made after the event
+ * occurred do not receive it, not even on a redelivery. Job ids are derived from the
  * event and the subscription, so a redelivered event adds nothing BullMQ still holds: receivers
  * get each event at least once, and a second time only in the rare cases at-least-once allows.
  */
@@ -66,17 +69,4 @@ function integrationEventOf(event: DomainEvent): IntegrationEvent | null {
   } catch (error) {
     throw new UnrecoverableError(`${event.type} ${event.id} does not map to its integration event: ${String(error)}`);
   }
-}
-
-/**
- * Subscriptions made after the event occurred do not receive it (not even on a redelivery). Read
- * from the primary, not a replica: a subscription made a moment ago is already there. One plain
- * statement: every published event asks, and most tenants subscribe to nothing.
- */
-function subscriptionsTo(orm: Orm, event: IntegrationEvent): Promise<{ id: string }[]> {
-  return orm.em.getConnection('write').execute<{ id: string }[]>(
-    `select id from webhook_subscriptions
-      where tenant_id = ? and event_types @> array[?]::text[] and created_at <= ?::timestamptz order by id`,
-    [event.tenantId, event.type, event.occurredAt],
-  );
 }

@@ -34,7 +34,8 @@ interface BulkJob {
 /**
  * Moves committed events from the outbox to their BullMQ queues. Each cycle claims a batch of
  * unpublished rows with FOR UPDATE SKIP LOCKED (so several relays share the work without
- * publishing a row twice at once), enqueues one job per route with the event id as job id,
+ * publishing a row twice at once), enqueues one job per route with the event id as job id
+ * (a route with an `onlyIf` condition only when the claim found it true for the row),
  * and marks the rows published in the same transaction. If Redis is down the transaction rolls
  * back and the rows wait; if the process dies after enqueueing, the rows are claimed again and
  * BullMQ's job id (plus idempotent consumers) absorbs the repeat.
@@ -53,6 +54,9 @@ export class OutboxRelay {
   private notified = false;
   /** Ends an uninterruptible sleep early, for stop() only. */
   private stopping: (() => void) | undefined;
+  /** Each route condition (a queue's `onlyIf`) -> the claim's column that holds it for a row. */
+  private readonly conditions: ReadonlyMap<string, string>;
+  private readonly claim: string;
 
   constructor(
     private readonly queues: ReadonlyMap<QueueName, Queue>,
@@ -64,6 +68,9 @@ export class OutboxRelay {
     // Written into the claim's SQL text.
     if (!Number.isInteger(settings.batchSize) || settings.batchSize < 1)
       throw new Error('the relay batch size must be a positive integer');
+    const conditions = [...new Set([...settings.routes.values()].flat().flatMap((route) => route.onlyIf ?? []))];
+    this.conditions = new Map(conditions.map((condition, index) => [condition, `only_if_${index}`]));
+    this.claim = claimStatement(settings.batchSize, this.conditions);
   }
 
   start(): void {
@@ -87,9 +94,7 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const client = await this.connected();
     try {
-      const [, { rows }] = (await client.query(
-        `begin; select * from outbox_events where published_at is null order by position limit ${this.settings.batchSize} for update skip locked`,
-      )) as unknown as [pg.QueryResult, pg.QueryResult<EventLogRow>];
+      const [, { rows }] = (await client.query(this.claim)) as unknown as [pg.QueryResult, pg.QueryResult<ClaimedRow>];
       if (rows.length) await withTimeout(this.publishAll(rows), this.settings.publishTimeoutMs);
       const ids = client.escapeLiteral(`{${rows.map((row) => row.id).join(',')}}`);
       await client.query(
@@ -109,7 +114,7 @@ export class OutboxRelay {
    * to their consumers. The jobs of a batch go out with one `addBulk` per queue (one Redis round
    * trip per queue instead of one per job).
    */
-  private publishAll(rows: EventLogRow[]): Promise<unknown> {
+  private publishAll(rows: ClaimedRow[]): Promise<unknown> {
     const links = rows
       .map((row) => trace.getSpanContext(contextFromCarrier(row.trace_context)))
       .filter((spanContext) => spanContext !== undefined)
@@ -132,7 +137,7 @@ export class OutboxRelay {
   }
 
   /** Files one job per route of the row's event under its queue; returns the event's publish span. */
-  private jobsOf(row: EventLogRow, jobsByQueue: Map<QueueName, BulkJob[]>): Span {
+  private jobsOf(row: ClaimedRow, jobsByQueue: Map<QueueName, BulkJob[]>): Span {
     const event = eventFromLogRow(row);
     const parent = contextFromCarrier(row.trace_context);
     const span = tracer.startSpan(
@@ -143,6 +148,7 @@ export class OutboxRelay {
     // What BullMQ's telemetry would propagate from inside this span: the consumer's span joins the event's trace.
     const metadata = JSON.stringify(context.with(trace.setSpan(parent, span), () => currentTraceCarrier() ?? {}));
     for (const route of this.settings.routes.get(event.type) ?? []) {
+      if (route.onlyIf !== undefined && row[this.conditions.get(route.onlyIf)!] !== true) continue;
       const jobs = jobsByQueue.get(route.queue) ?? [];
       jobsByQueue.set(route.queue, jobs);
       jobs.push({
@@ -241,6 +247,20 @@ export class OutboxRelay {
     const dueAt = new Date(event.occurredAt).getTime() + route.delayMs;
     return Math.max(0, dueAt - this.clock.now().getTime());
   }
+}
+
+/** A claimed row, with the value of each route condition for it (`only_if_<n>`). */
+type ClaimedRow = EventLogRow & Record<string, unknown>;
+
+/**
+ * `begin` and the claim, sent as one simple query. The routes' conditions are evaluated in the
+ * claiming statement, on the rows it locked: the same snapshot, no further round trip.
+ */
+function claimStatement(batchSize: number, conditions: ReadonlyMap<string, string>): string {
+  const locked = `select * from outbox_events where published_at is null order by position limit ${batchSize} for update skip locked`;
+  if (!conditions.size) return `begin; ${locked}`;
+  const columns = [...conditions].map(([condition, column]) => `(${condition}) as ${column}`).join(', ');
+  return `begin; with claimed as (${locked}) select event.*, ${columns} from claimed event order by event.position`;
 }
 
 /**
