@@ -6,6 +6,7 @@ import { Migration20261129230000_webhook_version } from './Migration202611292300
 import { Migration20261129230100_webhook_integration_event_types } from './Migration20261129230100_webhook_integration_event_types.js';
 import { Migration20261130000000_idempotency_claim_owner } from './Migration20261130000000_idempotency_claim_owner.js';
 import { Migration20261130020000_outbox_events_by_aggregate } from './Migration20261130020000_outbox_events_by_aggregate.js';
+import { Migration20261130050000_order_view_changes_notify } from './Migration20261130050000_order_view_changes_notify.js';
 
 /** Every migration, in order. Listed explicitly so compiled and TypeScript runs see the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   Migration20261129230100_webhook_integration_event_types,
   Migration20261130000000_idempotency_claim_owner,
   Migration20261130020000_outbox_events_by_aggregate,
+  Migration20261130050000_order_view_changes_notify,
 ];

@@ -15,6 +15,7 @@ import { openQueue, QueueConnections } from './platform/queues.js';
 import { describeRedis, openRedis, type RedisClient } from './platform/redis.js';
 import { SecretBox } from './platform/secret-box.js';
 import { createReadSide, queryEntities, type Queries } from './queries/index.js';
+import type { OrderViewCache } from './queries/order-view/order-view.cache.js';
 import type { Projections } from './queries/read-models.js';
 import type { ProjectionRebuilds } from './queries/shared/projection-rebuilds.js';
 import type { Projector } from './queries/shared/projector.js';
@@ -45,6 +46,8 @@ export interface Services {
   queries: Queries;
   projections: Projections;
   projector: Projector;
+  /** The API's single order reads, kept in process (src/queries/order-view/order-view.cache.ts). */
+  orderCache: OrderViewCache;
   /** Repeated connection trouble, one line per dependency per CONNECTION_WARNING_INTERVAL. */
   connectionWarnings: ConnectionWarnings;
   /** A fail-fast Redis (or Redis Cluster) client for caches and rate limits (never needed by the write path). */
@@ -102,6 +105,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const readSide = createReadSide(orm, redis, observer, logger, {
     consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,
     redisPrefix: config.QUEUE_PREFIX,
+    orderCache: { databaseUrl: config.DATABASE_URL, size: config.ORDER_CACHE_SIZE },
   });
   for (const queue of [...queues.values(), ...deadLetterQueues.values()]) {
     queue.on('error', (error) => logger.debug('queue connection problem', { queue: queue.name, error: error.message }));
@@ -142,6 +146,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       await Promise.allSettled([...queues.values(), ...deadLetterQueues.values()].map((queue) => queue.close()));
       queueConnections.close();
       redis.disconnect();
+      await readSide.orderCache.close();
       await orm.close(true);
     },
   };

@@ -230,6 +230,14 @@ const schema = z
     CONSISTENCY_WAIT_MAX: durationMs
       .default(parseDuration('5s'))
       .describe('Upper bound of a read-your-writes wait (`consistentWith`)'),
+    ORDER_CACHE_SIZE: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5000)
+      .describe(
+        'order_view rows each API process keeps for `GET /v1/orders/{id}` (invalidated by LISTEN/NOTIFY on DATABASE_URL); 0 turns the cache off',
+      ),
 
     SHUTDOWN_DELAY_MS: z.coerce
       .number()

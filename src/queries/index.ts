@@ -6,6 +6,7 @@ import { GetCustomerSummaryQuery } from './customer-summary/get-customer-summary
 import { GetDailySalesQuery } from './daily-sales/get-daily-sales.query.js';
 import { GetOrderQuery } from './order-view/get-order.query.js';
 import { ListOrdersQuery } from './order-view/list-orders.query.js';
+import { OrderViewCache } from './order-view/order-view.cache.js';
 import { GetProductQuery } from './product-catalog/get-product.query.js';
 import { ListProductsQuery } from './product-catalog/list-products.query.js';
 import { ProductCatalogCache } from './product-catalog/product-catalog.cache.js';
@@ -43,6 +44,8 @@ export interface ReadSide {
   projections: Projections;
   projector: Projector;
   rebuilds: ProjectionRebuilds;
+  /** Single order reads kept in this process; listens on its own session once reads start. */
+  orderCache: OrderViewCache;
 }
 
 export function createReadSide(
@@ -54,6 +57,8 @@ export function createReadSide(
     consistencyWaitMs: number;
     /** Prefix of the read side's Redis keys: catalogue pages, rebuild locks and progress. */
     redisPrefix: string;
+    /** The order cache's LISTEN session goes to the primary: NOTIFY does not reach replicas. */
+    orderCache: { databaseUrl: string; size: number };
   },
 ): ReadSide {
   const reader = new Reader(orm, settings.consistencyWaitMs);
@@ -61,13 +66,15 @@ export function createReadSide(
   const projections = createProjections({ catalogCache });
   const all: Projection[] = Object.values(projections);
   const projector = new Projector(orm, all);
+  const orderCache = new OrderViewCache(settings.orderCache, logger);
   return {
     projections,
+    orderCache,
     projector,
     rebuilds: new ProjectionRebuilds(orm, projector, all, redis, logger, { prefix: settings.redisPrefix }),
     // Every query is observed here, once: queries never time or log themselves.
     queries: observer.wrapAll('query', {
-      getOrder: new GetOrderQuery(reader),
+      getOrder: new GetOrderQuery(reader, orderCache),
       listOrders: new ListOrdersQuery(reader),
       getProduct: new GetProductQuery(reader, projections.productCatalog),
       listProducts: new ListProductsQuery(reader, catalogCache, projections.productCatalog),

@@ -21,7 +21,7 @@ export const orderViewColumn = columnsOf({
  * answers with (`Date#toISOString`, millisecond precision), money as bigint text.
  */
 export const ORDER_VIEW_SELECT = `select id, tenant_id, customer_id, customer_name, customer_email, lines, total_cents,
-    currency, status, status_history, internal_note, risk_score,
+    currency, status, status_history, internal_note, risk_score, version, customer_version,
     to_char(placed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as placed_at,
     to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as updated_at
   from order_view`;
@@ -41,30 +41,35 @@ export interface OrderViewRow {
   risk_score: number | null;
   placed_at: string;
   updated_at: string;
+  /** The order's and the customer profile's versions: how the order cache tells a newer row. */
+  version: number;
+  customer_version: number;
 }
 
-/** Shapes a row for one caller: staff-only fields appear exactly when the ability allows them. */
-export function toOrderDto(row: OrderViewRow, ability: AppAbility): OrderDto {
-  const totalCents = Number(row.total_cents);
-  // What the ability's field rules are checked against: the row by property name (built for the
-  // check alone, so it is marked with its subject type in place rather than copied).
+/** The row as the ability's conditions and field rules see it: by property name, marked as an Order. */
+export function orderSubject(row: OrderViewRow) {
+  // Built for the check alone, so it is marked with its subject type in place rather than copied.
   const fields: Record<string, unknown> = {
     id: row.id,
     tenantId: row.tenant_id,
     customerId: row.customer_id,
     status: row.status,
     currency: row.currency,
-    totalCents,
+    totalCents: Number(row.total_cents),
     placedAt: row.placed_at,
     updatedAt: row.updated_at,
   };
-  const order = subject('Order', fields);
+  return subject('Order', fields);
+}
+
+/** Shapes a row for one caller: staff-only fields appear exactly when the ability allows them. */
+export function toOrderDto(row: OrderViewRow, ability: AppAbility, order = orderSubject(row)): OrderDto {
   const dto: OrderDto = {
     id: row.id,
     status: row.status,
     customer: { id: row.customer_id, name: row.customer_name, email: row.customer_email },
     lines: row.lines,
-    totalCents,
+    totalCents: Number(row.total_cents),
     currency: row.currency,
     placedAt: row.placed_at,
     updatedAt: row.updated_at,

@@ -1,0 +1,136 @@
+import { once } from 'node:events';
+import { expect } from 'chai';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { newId } from '../../src/platform/ids.js';
+import { NotFoundError } from '../../src/platform/errors.js';
+import { ORDER_VIEW_CACHE_SESSION } from '../../src/queries/order-view/order-view.cache.js';
+import type { OrderViewRow } from '../../src/queries/order-view/order-view.mapper.js';
+import type { Principal } from '../../src/policies/principal.js';
+import { principal, rows } from '../support/fixtures.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+/**
+ * The API's in-process cache of single order reads (src/queries/order-view/order-view.cache.ts):
+ * a hit costs no SQL, yet every read still answers what PostgreSQL holds now, for this caller.
+ */
+describe('Order cache: single order reads without SQL, never stale, never another caller’s view (PostgreSQL)', () => {
+  let service: TestService;
+  let orderId: string;
+  const ada = principal('ada', 'acme', ['customer']);
+  const bob = principal('bob', 'acme', ['customer']);
+  const staff = principal('sam', 'acme', ['staff']);
+  const adaElsewhere = principal('ada', 'globex', ['customer']);
+
+  beforeEach(async () => {
+    service = await startTestService({ api: false });
+    orderId = newId();
+    await rows(
+      service.services,
+      `insert into order_view (id, tenant_id, customer_id, customer_name, customer_email, customer_version, lines,
+         total_cents, currency, status, status_history, internal_note, risk_score, placed_at, updated_at, version)
+       values (?, 'acme', 'ada', 'Ada', 'ada@x.io', 1, '[]', 100, 'EUR', 'placed', '[]', 'vip', 7, now(), now(), 1)`,
+      [orderId],
+    );
+  });
+  afterEach(() => service.stop());
+
+  const cache = () => service.services.orderCache;
+  const read = (caller: Principal, consistentWith?: string) =>
+    service.services.queries.getOrder.handle(caller, orderId, { consistentWith });
+  const refusal = async (caller: Principal) => {
+    try {
+      await read(caller);
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  };
+
+  /** The first read starts the listener; once it listens, the next read fills the cache. */
+  async function cachedBy(caller: Principal) {
+    const listening = once(cache(), 'listening');
+    await read(caller);
+    await listening;
+    await read(caller);
+    expect(cache().size, 'the row is cached').to.equal(1);
+  }
+
+  /** Changes the row the way no trigger hears (a replica's apply does the same): only a cache that was bypassed or emptied can show it. */
+  const changeUnheard = (status: string) =>
+    service.services.orm.em.fork().transactional(async (em: EntityManager) => {
+      await em.execute('set local session_replication_role = replica');
+      await em.execute('update order_view set status = ? where id = ?', [status, orderId]);
+    });
+
+  it('When a projection changes a cached order, then the next read shows the change', async () => {
+    await cachedBy(ada);
+
+    const invalidated = once(cache(), 'invalidated');
+    await rows(service.services, `update order_view set status = 'paid', version = 2 where id = ?`, [orderId]);
+    await invalidated;
+
+    expect((await read(ada)).order.status).to.equal('paid');
+  });
+
+  it("When another customer or another tenant's principal asks for a cached order, then it is not found", async () => {
+    await cachedBy(ada);
+
+    expect(await refusal(bob)).to.be.instanceOf(NotFoundError);
+    expect(await refusal(adaElsewhere)).to.be.instanceOf(NotFoundError);
+    expect(cache().get('globex', orderId), 'the key includes the tenant').to.equal(undefined);
+    expect((await read(ada)).order.id).to.equal(orderId);
+  });
+
+  it('When staff filled the cache, then a customer still gets no staff-only fields, and staff still get them', async () => {
+    await cachedBy(staff);
+
+    const forAda = (await read(ada)).order;
+    const forStaff = (await read(staff)).order;
+
+    expect(forAda).not.to.have.any.keys('internalNote', 'riskScore');
+    expect(forStaff).to.include({ internalNote: 'vip', riskScore: 7 });
+  });
+
+  it('When the listener is lost, then the cache is emptied and reads go to PostgreSQL until it listens again', async () => {
+    await cachedBy(ada);
+
+    const lost = once(cache(), 'lost');
+    await rows(
+      service.services,
+      'select pg_terminate_backend(pid) from pg_stat_activity where application_name = ? and datname = current_database()',
+      [ORDER_VIEW_CACHE_SESSION],
+    );
+    await lost;
+    expect(cache().size).to.equal(0);
+
+    await changeUnheard('paid');
+    const listening = once(cache(), 'listening');
+    expect((await read(ada)).order.status, 'read while the listener is down').to.equal('paid');
+    await listening;
+    expect((await read(ada)).order.status, 'read after it listens again').to.equal('paid');
+  });
+
+  it('When a read is consistent with a command, then it asks PostgreSQL and refreshes the cache', async () => {
+    await cachedBy(ada);
+    await changeUnheard('paid');
+
+    const consistent = await read(ada, newId());
+    expect(consistent).to.deep.include({ freshness: 'unknown-command' });
+    expect(consistent.order.status).to.equal('paid');
+    expect((await read(ada)).order.status, 'the cache was refreshed').to.equal('paid');
+  });
+
+  it('When a fill read the row before a change that was already announced, then the older row is not kept', async () => {
+    await cachedBy(ada);
+    const ticket = cache().ticket();
+    const [before] = await rows<OrderViewRow>(service.services, 'select *, tenant_id from order_view where id = ?', [orderId]);
+
+    const invalidated = once(cache(), 'invalidated');
+    await rows(service.services, `update order_view set status = 'paid', version = 2 where id = ?`, [orderId]);
+    await invalidated;
+    cache().fill(ticket, before!);
+
+    expect(cache().size).to.equal(0);
+    expect((await read(ada)).order.status).to.equal('paid');
+  });
+});
