@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Queue } from 'bullmq';
+import pg from 'pg';
 import { openQueue, QueueConnections } from '../../src/platform/queues.js';
 import { QUEUE_NAMES, routingTable, type QueueName } from '../../src/workers/queues.js';
 import { OutboxRelay, RELAY_SESSION_NAME } from '../../src/workers/relay/outbox-relay.js';
@@ -45,11 +46,15 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
 
   /** Every relay a test built: each holds a session of its own until stopped. */
   let relays: OutboxRelay[] = [];
+  /** Holds a test set up (released before the relays stop, which would otherwise wait on them). */
+  let holds: Array<() => Promise<void>> = [];
 
   beforeEach(async () => {
     service = await startTestService({ api: false });
   });
   afterEach(async () => {
+    await Promise.all(holds.map((release) => release().catch(() => undefined)));
+    holds = [];
     await Promise.all(relays.map((r) => r.stop()));
     relays = [];
     await service.stop();
@@ -72,6 +77,55 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     relays.push(built);
     return built;
   }
+
+  /**
+   * Holds a relay cycle that publishes the events already in the outbox between "jobs enqueued"
+   * and "rows marked published": a trigger makes marking one of them wait on an advisory lock that
+   * a session of the test holds until `release`. Events committed later are not held.
+   */
+  async function holdCyclesBeforeMarking(): Promise<{ release(): Promise<void>; held(): Promise<boolean> }> {
+    const HOLD = 4214;
+    const [last] = await rows<{ position: string }>(
+      service.services,
+      'select max(position)::text as position from outbox_events',
+    );
+    await rows(
+      service.services,
+      `create function hold_publish() returns trigger language plpgsql as $$
+         begin if old.position <= ${Number(last!.position)} then perform pg_advisory_xact_lock_shared(${HOLD}); end if; return new; end $$;
+       create trigger hold_publish before update on outbox_events for each row execute function hold_publish()`,
+    );
+    const holder = new pg.Client({ connectionString: service.config.DATABASE_URL });
+    await holder.connect();
+    await holder.query(`select pg_advisory_lock(${HOLD})`);
+    let released: Promise<void> | undefined;
+    const release = () => (released ??= holder.end());
+    holds.push(release);
+    return {
+      release,
+      /** A relay session is waiting in the marking UPDATE (its cycle holds the relay's lock). */
+      held: async () =>
+        (
+          await rows(
+            service.services,
+            `select 1 from pg_stat_activity where datname = current_database()
+                and application_name = '${RELAY_SESSION_NAME}' and wait_event_type = 'Lock'`,
+          )
+        ).length > 0,
+    };
+  }
+
+  /** A relay session is idle after a cycle (its last statement was the cycle's commit). */
+  const cycledOnce = async () =>
+    (
+      await rows(
+        service.services,
+        `select 1 from pg_stat_activity where datname = current_database()
+            and application_name = '${RELAY_SESSION_NAME}' and state = 'idle' and query = 'commit'`,
+      )
+    ).length > 0;
+
+  const unpublished = async () => (await rows(service.services, 'select 1 from outbox_events where published_at is null')).length;
 
   async function placeOrders(count: number): Promise<void> {
     const productId = await createProduct(service.services, 'acme');
@@ -149,6 +203,61 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
 
     expect(await service.services.queues.get('webhooks')!.getJobs(['waiting', 'delayed'])).to.deep.equal([]);
     expect(await service.services.queues.get('projections')!.getJobCountByTypes('waiting')).to.be.greaterThan(0);
+  });
+
+  it('When a relay cycle is running, then another relay claims nothing and the running relay drains what committed meanwhile', async () => {
+    await placeOrders(1);
+    const hold = await holdCyclesBeforeMarking();
+    const running = countingQueues(service.services.queues);
+    const standing = countingQueues(service.services.queues);
+    const first = relay(running.queues, 100, 3_600_000);
+    first.start();
+    await eventually(() => hold.held(), 30_000, 'the first relay to be held in its cycle');
+
+    // Committed while the first relay's cycle runs: its NOTIFY reaches both relays.
+    await placeOrders(1);
+    expect(await relay(standing.queues).publishBatch()).to.equal(0);
+    expect(standing.adds.size).to.equal(0);
+
+    await hold.release();
+    await eventually(async () => (await unpublished()) === 0, 30_000, 'the first relay to drain the outbox');
+    const events = await rows<{ id: string }>(service.services, 'select id from outbox_events');
+    expect([...running.adds.keys()].filter((key) => key.startsWith('projections/')).sort()).to.deep.equal(
+      events.map((event) => `projections/${event.id}`).sort(),
+    );
+    expect([...running.adds.values()].every((count) => count === 1)).to.equal(true);
+  });
+
+  it('When the relay running a cycle dies in it, then a standing-by relay publishes its events by its poll', async () => {
+    await placeOrders(2);
+    const hold = await holdCyclesBeforeMarking();
+    const dying = countingQueues(service.services.queues);
+    const standing = countingQueues(service.services.queues);
+    const first = relay(dying.queues, 100, 3_600_000);
+    first.start();
+    await eventually(() => hold.held(), 30_000, 'the first relay to be held in its cycle');
+    const second = relay(standing.queues, 100, 200);
+    second.start();
+    await eventually(cycledOnce, 30_000, 'the second relay to find the cycle running and stand by');
+
+    // The first relay's session dies mid-cycle (as with its process): its claim and its lock go
+    // with it. No commit follows, so no NOTIFY: only the second relay's poll can publish.
+    await rows(
+      service.services,
+      `select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = current_database() and application_name = '${RELAY_SESSION_NAME}' and wait_event_type = 'Lock'`,
+    );
+    await first.stop();
+    await hold.release();
+
+    await eventually(async () => (await unpublished()) === 0, 30_000, 'the standing-by relay to publish the events');
+    const events = await rows<{ id: string }>(service.services, 'select id from outbox_events');
+    expect([...standing.adds.keys()].filter((key) => key.startsWith('projections/')).sort()).to.deep.equal(
+      events.map((event) => `projections/${event.id}`).sort(),
+    );
+    expect([...standing.adds.values()].every((count) => count === 1)).to.equal(true);
+    // The dead cycle had enqueued them already: the job ids keep one job per event.
+    expect(await service.services.queues.get('projections')!.getJobCountByTypes('waiting')).to.equal(events.length);
   });
 
   it('When Redis is down at commit time, then the command is still accepted and its events wait in the outbox until Redis is back', async () => {

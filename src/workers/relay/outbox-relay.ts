@@ -25,6 +25,18 @@ const tracer = trace.getTracer('outbox-relay');
 /** The relay session's application_name. */
 export const RELAY_SESSION_NAME = 'outbox-relay';
 
+/**
+ * The transaction-scoped advisory lock a relay cycle holds (per database): "outbox" in ASCII.
+ * While one relay's cycle holds it, another relay's cycle claims nothing.
+ */
+export const RELAY_CYCLE_LOCK = 122_550_254_464_888;
+
+/** What one cycle did: `skipped` when another relay's cycle was running (this one claimed nothing). */
+interface Cycle {
+  published: number;
+  skipped: boolean;
+}
+
 interface BulkJob {
   name: string;
   data: EventEnvelope;
@@ -43,6 +55,13 @@ interface BulkJob {
  * The relay works on one session of its own, which also LISTENs for the commits' NOTIFY: a
  * cycle is two round trips (`begin` + claim, then mark + `commit`, each sent as one simple
  * query) and never waits for a pooled connection behind the jobs of the process's other roles.
+ *
+ * Several relays coalesce instead of splitting every burst into smaller cycles: a cycle claims
+ * only while it holds RELAY_CYCLE_LOCK (`pg_try_advisory_xact_lock`, released by its commit or
+ * rollback, or by PostgreSQL when its session dies). Every relay hears every NOTIFY, so the one
+ * running a cycle hears the commits it could not see (they are delivered after its commit) and
+ * loops until the outbox is drained; a relay that finds the lock taken stands by until its next
+ * poll, which is what takes over when the lock holder dies.
  */
 export class OutboxRelay {
   private running = false;
@@ -90,17 +109,23 @@ export class OutboxRelay {
     await session?.then((client) => client.end()).catch(() => undefined);
   }
 
-  /** One claim-enqueue-mark cycle; returns how many events it published. */
+  /** One claim-enqueue-mark cycle; returns how many events it published (0 while another relay's cycle runs). */
   async publishBatch(): Promise<number> {
+    return (await this.cycle()).published;
+  }
+
+  private async cycle(): Promise<Cycle> {
     const client = await this.connected();
     try {
       const [, { rows }] = (await client.query(this.claim)) as unknown as [pg.QueryResult, pg.QueryResult<ClaimedRow>];
-      if (rows.length) await withTimeout(this.publishAll(rows), this.settings.publishTimeoutMs);
-      const ids = client.escapeLiteral(`{${rows.map((row) => row.id).join(',')}}`);
+      const skipped = rows[0]?.leads !== true;
+      const claimed = rows.filter((row) => row.id !== null);
+      if (claimed.length) await withTimeout(this.publishAll(claimed), this.settings.publishTimeoutMs);
+      const ids = client.escapeLiteral(`{${claimed.map((row) => row.id).join(',')}}`);
       await client.query(
-        rows.length ? `update outbox_events set published_at = now() where id = any(${ids}::uuid[]); commit` : 'commit',
+        claimed.length ? `update outbox_events set published_at = now() where id = any(${ids}::uuid[]); commit` : 'commit',
       );
-      return rows.length;
+      return { published: claimed.length, skipped };
     } catch (error) {
       // Nothing was marked: the rows stay unpublished (a dead session rolls back on its own).
       await client.query('rollback').catch(() => undefined);
@@ -171,10 +196,12 @@ export class OutboxRelay {
     while (this.running) {
       try {
         this.notified = false;
-        const published = await this.publishBatch();
+        const { published, skipped } = await this.cycle();
         failures = 0;
-        if (published === this.settings.batchSize) continue;
-        await this.sleep(this.settings.pollIntervalMs);
+        // The running cycle's relay hears the same NOTIFYs and drains them: this one only polls,
+        // in case that relay dies.
+        if (skipped) await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
+        else if (published < this.settings.batchSize) await this.sleep(this.settings.pollIntervalMs);
       } catch (error) {
         failures += 1;
         this.logger.warn('outbox relay cycle failed; events stay in the outbox', { error: String(error), failures });
@@ -249,18 +276,23 @@ export class OutboxRelay {
   }
 }
 
-/** A claimed row, with the value of each route condition for it (`only_if_<n>`). */
-type ClaimedRow = EventLogRow & Record<string, unknown>;
+/** A claimed row, with the value of each route condition for it (`only_if_<n>`), and whether the cycle holds the lock. */
+type ClaimedRow = EventLogRow & { leads: boolean } & Record<string, unknown>;
 
 /**
- * `begin` and the claim, sent as one simple query. The routes' conditions are evaluated in the
- * claiming statement, on the rows it locked: the same snapshot, no further round trip.
+ * `begin` and the claim, sent as one simple query. The cycle's lock is tried once (a materialized
+ * CTE) and the rows are claimed only if it was taken (a one-time filter: a relay that stands by
+ * locks no row and reads no index); `leads` says which, on a row of nulls when nothing was
+ * claimed. The routes' conditions are evaluated in the claiming statement, on the rows it locked:
+ * the same snapshot, no further round trip.
  */
 function claimStatement(batchSize: number, conditions: ReadonlyMap<string, string>): string {
-  const locked = `select * from outbox_events where published_at is null order by position limit ${batchSize} for update skip locked`;
-  if (!conditions.size) return `begin; ${locked}`;
-  const columns = [...conditions].map(([condition, column]) => `(${condition}) as ${column}`).join(', ');
-  return `begin; with claimed as (${locked}) select event.*, ${columns} from claimed event order by event.position`;
+  const locked = `select * from outbox_events where (select leads from relay) and published_at is null
+    order by position limit ${batchSize} for update skip locked`;
+  const columns = [...conditions].map(([condition, column]) => `, (${condition}) as ${column}`).join('');
+  return `begin; with relay as materialized (select pg_try_advisory_xact_lock(${RELAY_CYCLE_LOCK}) as leads),
+    claimed as (${locked})
+    select relay.leads, event.*${columns} from relay left join claimed event on true order by event.position`;
 }
 
 /**
