@@ -57,6 +57,14 @@ export function eventLogInsert(count: number): string {
   return `insert into outbox_events (${EVENT_LOG_INSERT_COLUMNS.join(', ')}) values ${Array(count).fill(ROW_PLACEHOLDERS).join(', ')}`;
 }
 
+/**
+ * `insert into outbox_events (...) select ... from <source>`: one row, written only if `source` (a
+ * CTE of the same statement) yields one, with `?` placeholders as for `eventLogInsert`.
+ */
+export function eventLogInsertFrom(source: string): string {
+  return `insert into outbox_events (${EVENT_LOG_INSERT_COLUMNS.join(', ')}) select ${ROW_PLACEHOLDERS.slice(1, -1)} from ${source}`;
+}
+
 /** The placeholder values of one row for `eventLogInsert`, in column order. */
 export function eventLogValues(row: NewEventLogRow): unknown[] {
   return EVENT_LOG_INSERT_COLUMNS.map((column) =>

@@ -95,6 +95,32 @@ export class Order extends OrderSchema.class {
     return { order, event: order.event('OrderPlaced', { order: order.snapshot(), customer }) };
   }
 
+  /**
+   * The order exactly as its OrderPlaced event left it (the event's snapshot is the whole row at
+   * `version`; nothing has authorized it yet): a decision on it is written only while the row is
+   * still at that version (CommandRunner.runAtVersion).
+   */
+  static asPlaced(tenantId: string, placed: OrderSnapshot, version: number): Order {
+    const order = new Order();
+    Object.assign(order, {
+      id: placed.orderId,
+      tenantId,
+      customerId: placed.customerId,
+      lines: placed.lines,
+      totalCents: placed.totalCents,
+      currency: placed.currency,
+      status: placed.status,
+      statusHistory: placed.statusHistory,
+      internalNote: placed.internalNote,
+      riskScore: placed.riskScore,
+      authorizationId: null,
+      version,
+      placedAt: new Date(placed.placedAt),
+      updatedAt: new Date(placed.updatedAt),
+    });
+    return order;
+  }
+
   pay(authorizationId: string, now: Date): OrderEventOf<'OrderPaid'> {
     this.moveTo('paid', 'paid', ['placed'], now);
     this.authorizationId = authorizationId;

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { eventLogInsert, eventLogValues, OUTBOX_CHANNEL } from '../../events/event-log.js';
+import { eventLogInsert, eventLogInsertFrom, eventLogValues, OUTBOX_CHANNEL } from '../../events/event-log.js';
 import type { NewEvent } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
-import { insertOf, type Statement } from '../../platform/db/insert-of.js';
+import { insertOf, updateAtVersionOf, type Statement } from '../../platform/db/insert-of.js';
 import type { Orm } from '../../platform/db/orm.js';
 import { newId } from '../../platform/ids.js';
 import { currentTraceCarrier } from '../../platform/telemetry/propagation.js';
@@ -75,6 +75,29 @@ export class CommandRunner {
     });
   }
 
+  /**
+   * A command decided on its aggregate as a known event left it (rebuilt from that event: nothing
+   * is read) and written in ONE autocommitted statement that applies only while the row is still
+   * at that version: the aggregate's row, the command record, its events and the relay's wake-up,
+   * all or nothing. Null when the row has moved on and nothing was written: the caller then runs
+   * the command the usual way, on the locked row. No idempotency key: for processes, whose
+   * redeliveries the version check itself absorbs.
+   */
+  async runAtVersion<T extends CommandTarget>(
+    type: string,
+    principal: Principal,
+    decide: (context: VersionedCommandContext) => VersionedDecision<T>,
+  ): Promise<(T & AcceptedCommand) | null> {
+    const commandId = newId();
+    const now = this.clock.now();
+    const events: NewEvent[] = [];
+    const { target, aggregate, expectedVersion } = decide({ commandId, now, record: (event) => events.push(event) });
+    const em = this.orm.em.fork();
+    const entry = { id: commandId, type, principal, target, now, traceContext: currentTraceCarrier() };
+    const applied = await writeJournal(em, entry, [], events, updateAtVersionOf(em, aggregate, expectedVersion));
+    return applied ? { ...target, commandId } : null;
+  }
+
   private async runOnce<T extends CommandTarget>(
     type: string,
     principal: Principal,
@@ -109,6 +132,20 @@ export class CommandRunner {
   }
 }
 
+/** What a command decided on a known version of its aggregate sees: no transaction, no reads. */
+export interface VersionedCommandContext {
+  readonly commandId: string;
+  readonly now: Date;
+  record(event: NewEvent): void;
+}
+
+/** The decision: the aggregate as changed, and the version its row must still have for it to apply. */
+export interface VersionedDecision<T extends CommandTarget> {
+  target: T;
+  aggregate: object;
+  expectedVersion: number;
+}
+
 interface JournalEntry {
   id: string;
   type: string;
@@ -121,13 +158,22 @@ interface JournalEntry {
 /**
  * The new aggregates, the command record, its outbox rows and the relay's wake-up (delivered by
  * PostgreSQL only if the transaction commits) in one round trip: through the unit of work they
- * were four to six, and the command path is the hottest the service has.
+ * were four to six, and the command path is the hottest the service has. With a `guard` (an
+ * update of the changed aggregate that may match no row), everything is written only if the
+ * guard updated its row: the statement then stands alone, atomic without a transaction.
+ * Returns how many rows the guard updated (1 without a guard).
  */
-async function writeJournal(em: EntityManager, command: JournalEntry, inserts: Statement[], events: NewEvent[]): Promise<void> {
+async function writeJournal(
+  em: EntityManager,
+  command: JournalEntry,
+  inserts: Statement[],
+  events: NewEvent[],
+  guard?: Statement,
+): Promise<number> {
   const { principal, target } = command;
   const at = command.now.toISOString();
   const commandRow = [command.id, principal.tenantId, principal.id, command.type, target.aggregateType, target.aggregateId, at];
-  const eventRows = events.flatMap((event) =>
+  const eventRows = events.map((event) =>
     eventLogValues({
       id: newId(command.now.getTime()),
       tenant_id: principal.tenantId,
@@ -142,13 +188,25 @@ async function writeJournal(em: EntityManager, command: JournalEntry, inserts: S
       occurred_at: at,
     }),
   );
+  const commandColumns = `command_log (id, tenant_id, principal_id, type, status, aggregate_type, aggregate_id,
+       error, created_at, completed_at)`;
+  if (guard) {
+    const written = events.map((_event, index) => `, event_${index} as (${eventLogInsertFrom('guard')})`).join('');
+    const rows = await em.execute<unknown[]>(
+      `with guard as (${guard.sql} returning 1),
+       command as (insert into ${commandColumns} select ?, ?, ?, ?, 'accepted', ?, ?, null, ?, null from guard)${written}
+       select pg_notify('${OUTBOX_CHANNEL}', '') from guard`,
+      [...guard.params, ...commandRow, ...eventRows.flat()],
+    );
+    return rows.length;
+  }
   const outbox = events.length
     ? `, events as (${eventLogInsert(events.length)}) select pg_notify('${OUTBOX_CHANNEL}', '')`
     : ' select 1';
   const aggregates = inserts.map((insert, index) => `aggregate_${index} as (${insert.sql}), `).join('');
   await em.execute(
-    `with ${aggregates}command as (insert into command_log (id, tenant_id, principal_id, type, status, aggregate_type, aggregate_id,
-       error, created_at, completed_at) values (?, ?, ?, ?, 'accepted', ?, ?, null, ?, null))${outbox}`,
-    [...inserts.flatMap((insert) => insert.params), ...commandRow, ...eventRows],
+    `with ${aggregates}command as (insert into ${commandColumns} values (?, ?, ?, ?, 'accepted', ?, ?, null, ?, null))${outbox}`,
+    [...inserts.flatMap((insert) => insert.params), ...commandRow, ...eventRows.flat()],
   );
+  return 1;
 }

@@ -23,15 +23,20 @@ const shapes = new WeakMap<EntityMetadata, InsertShape>();
 export function insertOf(em: EntityManager, entity: object): Statement {
   const meta = em.getMetadata().get(entity.constructor);
   const shape = shapes.get(meta) ?? shapeOf(meta);
+  const valueOf = databaseValues(em, entity);
+  return { sql: shape.sql, params: shape.props.map(valueOf) };
+}
+
+/** A property's value as the database takes it (custom types such as JSON and bigint converted). */
+function databaseValues(em: EntityManager, entity: object): (prop: EntityProperty) => unknown {
   const platform = em.getPlatform();
   const record = entity as Record<string, unknown>;
-  const params = shape.props.map((prop) => {
+  return (prop) => {
     const value = record[prop.name] ?? null;
     return prop.customType && value !== null
       ? prop.customType.convertToDatabaseValue(value, platform, { key: prop.name, mode: 'query-data' })
       : value;
-  });
-  return { sql: shape.sql, params };
+  };
 }
 
 function shapeOf(meta: EntityMetadata): InsertShape {
@@ -46,4 +51,27 @@ function shapeOf(meta: EntityMetadata): InsertShape {
   const shape = { sql: `insert into "${meta.tableName}" (${columns}) values (${props.map(() => '?').join(', ')})`, props };
   shapes.set(meta, shape);
   return shape;
+}
+
+/**
+ * The `update` of an entity's row, every scalar column from the entity, that applies only while
+ * the row is still at `expectedVersion` (its `version` property): for a change decided on a copy
+ * of the aggregate as a known event left it, with no read. The entity must hold the whole row as
+ * of that version, since every column is written.
+ */
+export function updateAtVersionOf(em: EntityManager, entity: object, expectedVersion: number): Statement {
+  const meta = em.getMetadata().get(entity.constructor);
+  const { props } = shapes.get(meta) ?? shapeOf(meta);
+  const keys = props.filter((prop) => prop.primary);
+  const version = props.find((prop) => prop.name === 'version');
+  if (!keys.length || !version) throw new Error(`updateAtVersionOf(${meta.className}): needs a primary key and a version`);
+  const valueOf = databaseValues(em, entity);
+  const set = props.filter((prop) => !prop.primary);
+  const column = (prop: EntityProperty) => `"${prop.fieldNames[0]}"`;
+  return {
+    sql:
+      `update "${meta.tableName}" set ${set.map((prop) => `${column(prop)} = ?`).join(', ')}` +
+      ` where ${[...keys, version].map((prop) => `${column(prop)} = ?`).join(' and ')}`,
+    params: [...set.map(valueOf), ...keys.map(valueOf), expectedVersion],
+  };
 }

@@ -28,7 +28,12 @@ async function authorizeOrder(
 ) {
   const { order } = event.payload;
   const decision = await authorize(gateway, event, job);
-  const recorded = await recordPayment.handle({ tenantId: event.tenantId, orderId: order.orderId, outcome: decision });
+  const recorded = await recordPayment.handle({
+    tenantId: event.tenantId,
+    orderId: order.orderId,
+    outcome: decision,
+    placed: { order, version: event.aggregateVersion },
+  });
   if (decision.approved && !recorded.applied && !recorded.wasPaid) await gateway.void(decision.authorizationId);
   return { approved: decision.approved, applied: recorded.applied };
 }
