@@ -12,7 +12,9 @@ export function instrumentations() {
     // One span per router, not per middleware or handler layer (about 40 spans per request before);
     // the request span still carries the matched route.
     new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.REQUEST_HANDLER] }),
-    new PgInstrumentation({ enhancedDatabaseReporting: false }),
+    // Statements outside any span (the relay's claims, boot, the order cache's LISTEN) and those an
+    // unsampled request runs outside its trace (unlessRecorded) make no span.
+    new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),
     // Our log format already adds trace_id/span_id; this keeps winston's own records correlated too.
     new WinstonInstrumentation({ disableLogSending: true }),

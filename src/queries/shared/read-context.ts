@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
+import { unlessRecorded } from '../../platform/telemetry/unrecorded.js';
 import { abilityFor, accessFilter, type Action, type AppAbility, type SubjectType } from '../../policies/abilities.js';
 import type { Principal } from '../../policies/principal.js';
 import { ReadYourWrites, type Freshness } from './consistency.js';
@@ -40,7 +41,10 @@ export class Reader {
       options.consistentWith && projection
         ? await this.readYourWrites.waitFor(em, principal.tenantId, options.consistentWith, projection)
         : null;
-    const sql = <T>(query: string, params: unknown[]) => em.execute<T[]>(query, params, { connectionType: 'read' });
+    // An unsampled request's statements run outside its trace: the pg instrumentation then skips
+    // the spans (and their attributes) that would never be exported.
+    const sql = <T>(query: string, params: unknown[]) =>
+      unlessRecorded(() => em.execute<T[]>(query, params, { connectionType: 'read' }));
     return { em, ability: abilityFor(principal), freshness, sql };
   }
 }
