@@ -14,7 +14,9 @@
  * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout],
  * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_PROFILE [0] (1: a CPU profile per process
  * and a heap snapshot at the end of each load, in the run's logs folder; summarize them with
- * `tsx test/bench/profile-summary.ts <folder>`), DATABASE_URL, REDIS_URL.
+ * `tsx test/bench/profile-summary.ts <folder>`), BENCH_SERVICE_ENV [none] (a JSON object of extra
+ * environment variables for every process of the service, e.g. `{"DATABASE_POOL_MAX":"30"}`, to
+ * try a setting without a rebuild), DATABASE_URL, REDIS_URL.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

@@ -72,6 +72,8 @@ export function startProject(context: BenchContext, label: string, workerRoles: 
       logDir: context.logDir,
       nodeOptions: dir === context.projectDir ? context.settings.nodeOptions : '',
       profileDir: context.settings.profile ? join(context.logDir, 'profiles') : undefined,
+      // BENCH_SERVICE_ENV (run.ts): a setting tried on the service without a rebuild.
+      env: process.env.BENCH_SERVICE_ENV ? (JSON.parse(process.env.BENCH_SERVICE_ENV) as Record<string, string>) : undefined,
     },
     workerRoles,
   );

@@ -23,6 +23,8 @@ export interface FreshnessRun {
   sent: number;
   visible: number;
   rejected: number;
+  /** Why the rejected ones were: HTTP status, or the client's error code when no answer came. */
+  rejections?: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -112,19 +114,26 @@ async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
     const watcher = visibilityWatcher(service.databaseUrl);
     const cpu = cpuWindow([service.api, ...service.workers]);
     let rejected = 0;
+    const rejections: Record<string, number> = {};
     const sent = await openLoop(rate, pipelineSeconds, async (i) => {
+      let failure = '';
       const response = await fetch(`${service.url}/v1/orders`, {
         method: 'POST',
         headers: { authorization: `Bearer ${tokens[i % tokens.length]}`, 'content-type': 'application/json' },
         body: orderBody(productId),
-      }).catch(() => undefined);
+      }).catch((error: Error & { cause?: { code?: string; message?: string } }) => {
+        failure = error.cause?.code ?? error.cause?.message ?? error.message;
+        return undefined;
+      });
       if (response?.status !== 202) {
         rejected++;
+        const reason = response ? `HTTP ${response.status}` : `no answer: ${failure}`;
+        rejections[reason] = (rejections[reason] ?? 0) + 1;
         return void (await response?.arrayBuffer());
       }
       watcher.accept(((await response.json()) as { orderId: string }).orderId);
     });
-    const run = summarize(sent, rejected, await watcher.finish(60_000), cpu);
+    const run = { ...summarize(sent, rejected, await watcher.finish(60_000), cpu), rejections };
     return { ...run, stages: await stageTimes(service.databaseUrl, context.redisUrl, service.prefix, watcher.wallClock) };
   } finally {
     await service.stop();
@@ -180,7 +189,10 @@ export async function freshnessScenario(context: BenchContext): Promise<Freshnes
     for (const side of order) {
       context.progress(`freshness: pair ${pair + 1}/${count}: ${side} at ${rate}/s for ${pipelineSeconds}s`);
       const result = side === 'project' ? await projectFreshness(context) : await rawFreshness(context);
-      if (result.rejected) context.invalid(`freshness ${side}: ${result.rejected} of ${result.sent} not accepted`);
+      if (result.rejected)
+        context.invalid(
+          `freshness ${side}: ${result.rejected} of ${result.sent} not accepted${result.rejections ? ` (${JSON.stringify(result.rejections)})` : ''}`,
+        );
       results[side] = result;
       context.progress(
         `freshness:   ${side}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms, ` +
