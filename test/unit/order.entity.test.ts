@@ -48,6 +48,15 @@ function place(lines: { productId: string; quantity: number }[], catalogue: Prod
 }
 
 describe('Order (entity rules)', () => {
+  it('When an order is rebuilt from its OrderPlaced event, then it equals the placed order in every property (the payment writes them all back)', () => {
+    const { order, event } = place([{ productId: 'p1', quantity: 2 }], [product('p1', 1250)]);
+
+    const rebuilt = Order.asPlaced(order.tenantId, event.payload.order, event.aggregateVersion);
+
+    expect(Object.keys(rebuilt).sort()).to.deep.equal(Object.keys(order).sort());
+    for (const key of Object.keys(order) as (keyof Order)[]) expect(rebuilt[key], String(key)).to.deep.equal(order[key]);
+  });
+
   it('When an order is placed, then prices are captured from the catalogue and the total is their sum', () => {
     const { order, event } = place(
       [
