@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { TestService } from '../support/test-service.js';
 import { startTestService } from '../support/test-service.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
+import { statementsDuring } from '../support/statements.js';
 
 describe('Command transaction (PostgreSQL)', () => {
   let service: TestService;
@@ -34,6 +35,42 @@ describe('Command transaction (PostgreSQL)', () => {
       aggregate_id: accepted.aggregateId,
       principal_id: 'ada',
     });
+  });
+
+  it('When a known customer places an order, then no transaction is opened: one read, then one statement writes the order, its event and the command record', async () => {
+    const productId = await createProduct(service.services, 'acme', { priceCents: 500 });
+    const regular = principal('regular', 'acme', ['customer'], { name: 'Reg' });
+    await service.services.commands.placeOrder.handle(regular, { lines: [{ productId, quantity: 1 }] });
+
+    let accepted: { commandId: string; aggregateId: string } | undefined;
+    const statements = await statementsDuring(async () => {
+      accepted = await service.services.commands.placeOrder.handle(regular, { lines: [{ productId, quantity: 2 }] });
+    });
+
+    // No connection is held between the two round trips (nothing is begun, nothing is committed).
+    expect(statements.map((sql) => sql.trim().split(/\s+/)[0]!.toLowerCase())).to.deep.equal(['select', 'with']);
+    const [order] = await rows(service.services, 'select * from orders where id = ?', [accepted!.aggregateId]);
+    expect(order).to.include({ customer_id: 'regular', total_cents: '1000', status: 'placed' });
+    const events = await rows(service.services, 'select type from outbox_events where command_id = ?', [accepted!.commandId]);
+    expect(events).to.deep.equal([{ type: 'OrderPlaced' }]);
+    expect(await rows(service.services, 'select status from command_log where id = ?', [accepted!.commandId])).to.deep.equal([
+      { status: 'accepted' },
+    ]);
+  });
+
+  it('When a customer places their first order, then their profile and the order are written in one transaction', async () => {
+    const productId = await createProduct(service.services, 'acme');
+    const first = principal('first-timer', 'acme', ['customer'], { name: 'First' });
+
+    const statements = await statementsDuring(() =>
+      service.services.commands.placeOrder.handle(first, { lines: [{ productId, quantity: 1 }] }),
+    );
+
+    const opened = statements.findIndex((sql) => /^\s*begin/i.test(sql));
+    const created = statements.findIndex((sql) => /insert into customers/i.test(sql));
+    expect(opened, statements.join('\n')).to.be.at.least(0);
+    expect(created).to.be.above(opened);
+    expect(statements.at(-1)).to.match(/^\s*commit/i);
   });
 
   it('When the transaction fails after the order was written, then order, outbox rows, command record and new customer all roll back', async () => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import pg from 'pg';
 import type { RecordPayment } from '../../src/commands/orders/record-payment.handler.js';
 import type { OrderSnapshot } from '../../src/events/index.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
+import { statementsDuring } from '../support/statements.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 interface OrderRow {
@@ -42,23 +42,6 @@ describe('Recording a payment answer (PostgreSQL): decided on the order as Order
       outcome: { approved: true, authorizationId },
       placed: { order: placed!.payload.order, version: placed!.aggregate_version },
     };
-  }
-
-  /** The SQL statements the service's PostgreSQL clients send while `work` runs. */
-  async function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const config = args[0] as string | { text: string };
-      sent.push(typeof config === 'string' ? config : config.text);
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
-    try {
-      await work();
-    } finally {
-      pg.Client.prototype.query = query;
-    }
-    return sent;
   }
 
   const orderRow = async (orderId: string) =>

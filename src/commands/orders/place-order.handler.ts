@@ -15,13 +15,15 @@ export class PlaceOrderHandler {
   constructor(private readonly runner: CommandRunner) {}
 
   handle(principal: Principal, command: PlaceOrder, options?: RunOptions): Promise<AcceptedCommand> {
-    return this.runner.run(
+    return this.runner.create(
       'PlaceOrder',
       principal,
-      async ({ em, ability, now, record, add }) => {
+      async ({ em, ability, now, record, add, needsTransaction }) => {
         authorizeAttributes(ability, 'create', 'Order', { tenantId: principal.tenantId, customerId: principal.id });
         const productIds = command.lines.map((line) => line.productId);
         const facts = await placementFacts(em, principal.tenantId, principal.id, productIds);
+        // A customer's first order also creates their profile: two writes, one transaction.
+        if (!facts.customer) needsTransaction();
         const customer = facts.customer ?? (await customerOnFirstSight(em, principal, now, record));
         const { order, event } = Order.place({
           id: newId(),

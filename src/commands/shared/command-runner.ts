@@ -24,6 +24,13 @@ export interface CommandContext {
    * go through `em` and are flushed before.
    */
   add(aggregate: object): void;
+  /**
+   * For work run by `runner.create`: what follows writes outside the closing statement (a row
+   * created on first sight, say), so the command needs a transaction. Without one this stops the
+   * work, and the runner runs it again from the start inside a transaction; inside one it does
+   * nothing.
+   */
+  needsTransaction(): void;
 }
 
 /** The aggregate a command created or changed. */
@@ -76,6 +83,26 @@ export class CommandRunner {
   }
 
   /**
+   * A command that creates an aggregate from what it reads, written without a transaction: its
+   * reads are autocommitted statements and everything it writes goes out in the one statement
+   * that closes it (aggregate, command record, events, the relay's wake-up), which is atomic by
+   * itself. No pooled connection is held between round trips: a command in a transaction holds
+   * one across four, and when the process is short of CPU those holds queue every other command
+   * behind the pool. Under READ COMMITTED each statement of a transaction reads its own snapshot
+   * anyway, so the decision sees what it would have seen in one. Runs in a transaction as `run`
+   * does when the work calls `needsTransaction()` or an Idempotency-Key must be stored with it.
+   */
+  async create<T extends CommandTarget>(
+    type: string,
+    principal: Principal,
+    work: (context: CommandContext) => Promise<T>,
+    options: RunOptions = {},
+  ): Promise<T & AcceptedCommand> {
+    if (options.idempotency || options.beforeCommit) return this.run(type, principal, work, options);
+    return (await this.runAlone(type, principal, work)) ?? this.runOnce(type, principal, work, options);
+  }
+
+  /**
    * A command decided on its aggregate as a known event left it (rebuilt from that event: nothing
    * is read) and written in ONE autocommitted statement that applies only while the row is still
    * at that version: the aggregate's row, the command record, its events and the relay's wake-up,
@@ -96,6 +123,47 @@ export class CommandRunner {
     const entry = { id: commandId, type, principal, target, now, traceContext: currentTraceCarrier() };
     const applied = await writeJournal(em, entry, [], events, updateAtVersionOf(em, aggregate, expectedVersion));
     return applied ? { ...target, commandId } : null;
+  }
+
+  /** `create`'s attempt without a transaction; null when the work asked for one (nothing was written). */
+  private async runAlone<T extends CommandTarget>(
+    type: string,
+    principal: Principal,
+    work: (context: CommandContext) => Promise<T>,
+  ): Promise<(T & AcceptedCommand) | null> {
+    const commandId = newId();
+    const now = this.clock.now();
+    const traceContext = currentTraceCarrier();
+    const em = this.orm.em.fork();
+    const events: NewEvent[] = [];
+    const created: object[] = [];
+    const target = await work({
+      em,
+      principal,
+      ability: abilityFor(principal),
+      commandId,
+      now,
+      record: (event) => events.push(event),
+      add: (aggregate) => created.push(aggregate),
+      needsTransaction: () => {
+        throw TRANSACTION_NEEDED;
+      },
+    }).catch((error: unknown) => {
+      if (error === TRANSACTION_NEEDED) return null;
+      throw error;
+    });
+    if (!target) return null;
+    // Nothing is flushed here: a change to a loaded entity would be lost, so it is a bug to make.
+    em.getUnitOfWork().computeChangeSets();
+    if (em.getUnitOfWork().getChangeSets().length)
+      throw new Error(`${type} changed a loaded entity in runner.create: use runner.run, or call needsTransaction() first`);
+    await writeJournal(
+      em,
+      { id: commandId, type, principal, target, now, traceContext },
+      created.map((aggregate) => insertOf(em, aggregate)),
+      events,
+    );
+    return { ...target, commandId };
   }
 
   private async runOnce<T extends CommandTarget>(
@@ -119,6 +187,7 @@ export class CommandRunner {
         now,
         record: (event) => events.push(event),
         add: (aggregate) => created.push(aggregate),
+        needsTransaction: () => undefined,
       });
 
       // Changes to loaded aggregates, through the unit of work.
@@ -131,6 +200,9 @@ export class CommandRunner {
     });
   }
 }
+
+/** Thrown by `needsTransaction()` outside a transaction; never leaves the runner. */
+const TRANSACTION_NEEDED = Symbol('transaction needed');
 
 /** What a command decided on a known version of its aggregate sees: no transaction, no reads. */
 export interface VersionedCommandContext {
