@@ -131,10 +131,49 @@ export class CommandRunner {
     principal: Principal,
     work: (context: CommandContext) => Promise<T>,
   ): Promise<(T & AcceptedCommand) | null> {
+    const em = this.orm.em.fork();
+    const decided = await this.decide(em, type, principal, work, () => {
+      throw TRANSACTION_NEEDED;
+    }).catch((error: unknown) => {
+      if (error === TRANSACTION_NEEDED) return null;
+      throw error;
+    });
+    if (!decided) return null;
+    // Nothing is flushed here: a change to a loaded entity would be lost, so it is a bug to make.
+    em.getUnitOfWork().computeChangeSets();
+    if (em.getUnitOfWork().getChangeSets().length)
+      throw new Error(`${type} changed a loaded entity in runner.create: use runner.run, or call needsTransaction() first`);
+    await writeJournal(em, decided.entry, decided.inserts(), decided.events);
+    return decided.accepted;
+  }
+
+  private async runOnce<T extends CommandTarget>(
+    type: string,
+    principal: Principal,
+    work: (context: CommandContext) => Promise<T>,
+    options: RunOptions,
+  ): Promise<T & AcceptedCommand> {
+    return this.orm.em.fork().transactional(async (em) => {
+      const decided = await this.decide(em, type, principal, work, () => undefined);
+      // Changes to loaded aggregates, through the unit of work.
+      await em.flush();
+      await writeJournal(em, decided.entry, decided.inserts(), decided.events);
+      await options.beforeCommit?.(em, decided.accepted);
+      return decided.accepted;
+    });
+  }
+
+  /** Runs the work on `em`, collecting what it decides: the events it records and the aggregates it adds. */
+  private async decide<T extends CommandTarget>(
+    em: EntityManager,
+    type: string,
+    principal: Principal,
+    work: (context: CommandContext) => Promise<T>,
+    needsTransaction: () => void,
+  ) {
     const commandId = newId();
     const now = this.clock.now();
     const traceContext = currentTraceCarrier();
-    const em = this.orm.em.fork();
     const events: NewEvent[] = [];
     const created: object[] = [];
     const target = await work({
@@ -145,59 +184,14 @@ export class CommandRunner {
       now,
       record: (event) => events.push(event),
       add: (aggregate) => created.push(aggregate),
-      needsTransaction: () => {
-        throw TRANSACTION_NEEDED;
-      },
-    }).catch((error: unknown) => {
-      if (error === TRANSACTION_NEEDED) return null;
-      throw error;
+      needsTransaction,
     });
-    if (!target) return null;
-    // Nothing is flushed here: a change to a loaded entity would be lost, so it is a bug to make.
-    em.getUnitOfWork().computeChangeSets();
-    if (em.getUnitOfWork().getChangeSets().length)
-      throw new Error(`${type} changed a loaded entity in runner.create: use runner.run, or call needsTransaction() first`);
-    await writeJournal(
-      em,
-      { id: commandId, type, principal, target, now, traceContext },
-      created.map((aggregate) => insertOf(em, aggregate)),
+    return {
+      entry: { id: commandId, type, principal, target, now, traceContext } satisfies JournalEntry,
       events,
-    );
-    return { ...target, commandId };
-  }
-
-  private async runOnce<T extends CommandTarget>(
-    type: string,
-    principal: Principal,
-    work: (context: CommandContext) => Promise<T>,
-    options: RunOptions,
-  ): Promise<T & AcceptedCommand> {
-    const commandId = newId();
-    const now = this.clock.now();
-    const traceContext = currentTraceCarrier();
-    return this.orm.em.fork().transactional(async (em) => {
-      const events: NewEvent[] = [];
-      const created: object[] = [];
-      const ability = abilityFor(principal);
-      const target = await work({
-        em,
-        principal,
-        ability,
-        commandId,
-        now,
-        record: (event) => events.push(event),
-        add: (aggregate) => created.push(aggregate),
-        needsTransaction: () => undefined,
-      });
-
-      // Changes to loaded aggregates, through the unit of work.
-      await em.flush();
-      const inserts = created.map((aggregate) => insertOf(em, aggregate));
-      await writeJournal(em, { id: commandId, type, principal, target, now, traceContext }, inserts, events);
-      const accepted = { ...target, commandId };
-      await options.beforeCommit?.(em, accepted);
-      return accepted;
-    });
+      inserts: () => created.map((aggregate) => insertOf(em, aggregate)),
+      accepted: { ...target, commandId } as T & AcceptedCommand,
+    };
   }
 }
 
