@@ -639,9 +639,9 @@ export interface components {
             /** Format: double */
             failed: number;
             /** Format: double */
-            waiting: number;
-            /** Format: double */
             active: number;
+            /** Format: double */
+            waiting: number;
             /** Format: double */
             delayed: number;
             /** Format: double */
