@@ -4,9 +4,23 @@ import type { DeadLetter } from './consumer.js';
 import { backlogOf } from './observed-state.js';
 import type { QueueName } from './queues.js';
 
+// Spelled out rather than `Record<union, number>`: the OpenAPI document lists a Record's keys in
+// the order TypeScript happened to create the literal types, which moves when unrelated code
+// mentions one of them first; the published contract (and every client generated from it) must
+// not change with that.
+/** Jobs of the queue in each state. */
+export interface JobCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  prioritized: number;
+  failed: number;
+  completed: number;
+}
+
 export interface QueueOverview {
   name: QueueName;
-  counts: Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed', number>;
+  counts: JobCounts;
   backlog: number;
   oldestWaitingAgeSeconds: number;
   deadLetters: number;

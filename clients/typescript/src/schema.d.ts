@@ -634,24 +634,24 @@ export interface components {
         };
         /** @enum {string} */
         QueueName: "projections" | "payments" | "order-expiry" | "webhooks";
-        /** @description Construct a type with a set of properties K of type T */
-        "Record_waiting-or-active-or-delayed-or-prioritized-or-failed-or-completed.number_": {
-            /** Format: double */
-            failed: number;
-            /** Format: double */
-            active: number;
+        /** @description Jobs of the queue in each state. */
+        JobCounts: {
             /** Format: double */
             waiting: number;
+            /** Format: double */
+            active: number;
             /** Format: double */
             delayed: number;
             /** Format: double */
             prioritized: number;
             /** Format: double */
+            failed: number;
+            /** Format: double */
             completed: number;
         };
         QueueOverview: {
             name: components["schemas"]["QueueName"];
-            counts: components["schemas"]["Record_waiting-or-active-or-delayed-or-prioritized-or-failed-or-completed.number_"];
+            counts: components["schemas"]["JobCounts"];
             /** Format: double */
             backlog: number;
             /** Format: double */
