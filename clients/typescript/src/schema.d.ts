@@ -566,8 +566,8 @@ export interface components {
             name: string;
             email: string;
         };
-        /** @description Construct a type with a set of properties K of type T */
-        "Record_OrderStatus.number_": {
+        /** @description The customer's orders in each status, 0 when none. */
+        CountByStatus: {
             /** Format: double */
             placed: number;
             /** Format: double */
@@ -589,8 +589,7 @@ export interface components {
             customerId: string;
             /** Format: double */
             ordersCount: number;
-            /** @description Every status, 0 when none. */
-            countByStatus: components["schemas"]["Record_OrderStatus.number_"];
+            countByStatus: components["schemas"]["CountByStatus"];
             /** @description Paid totals minus refunds, in minor units, per currency. */
             lifetimeValue: components["schemas"]["Record_string.number_"];
             lastOrder: {
