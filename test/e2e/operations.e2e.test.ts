@@ -58,10 +58,17 @@ describe('Operations: rebuilds, redrive, metrics, ops CLI', function () {
     // Wait until the log is fully projected: no unpublished event, no event a projection has yet to see.
     await eventually(
       async () => {
+        // Every projection, every event of its types: the profile change reaches order_view last of all.
+        const unseen = projectionsOf(service.services)
+          .map(
+            ({ name, eventTypes }) =>
+              `(o.type = any(array[${eventTypes.map((type) => `'${type}'`).join(',')}]) and not exists
+                (select 1 from processed_events p where p.event_id = o.id and p.consumer = '${name}'))`,
+          )
+          .join(' or ');
         const [pending] = await rows<{ n: string }>(
           service.services,
-          `select count(*) as n from outbox_events o where o.published_at is null
-           or (o.type like 'Order%' and not exists (select 1 from processed_events p where p.event_id = o.id and p.consumer = 'customer_summary'))`,
+          `select count(*) as n from outbox_events o where o.published_at is null or ${unseen}`,
         );
         const [placed] = await rows<{ n: string }>(service.services, "select count(*) as n from orders where status = 'placed'");
         return Number(pending!.n) === 0 && Number(placed!.n) === 0;
