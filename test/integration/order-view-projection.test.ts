@@ -2,24 +2,11 @@ import { expect } from 'chai';
 import { Customer } from '../../src/commands/customers/customer.entity.js';
 import { Order } from '../../src/commands/orders/order.entity.js';
 import { Product } from '../../src/commands/products/product.entity.js';
-import type { DomainEvent, NewEvent } from '../../src/events/index.js';
 import { newId } from '../../src/platform/ids.js';
-import { rows } from '../support/fixtures.js';
+import { rows, storedEvent } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const now = new Date('2026-11-26T10:00:00Z');
-
-function envelope(event: NewEvent, tenantId = 'acme'): DomainEvent {
-  return {
-    ...event,
-    id: newId(),
-    position: '0',
-    tenantId,
-    commandId: null,
-    occurredAt: now.toISOString(),
-    traceContext: null,
-  } as DomainEvent;
-}
 
 function orderStory() {
   const { product } = Product.create({
@@ -47,7 +34,12 @@ function orderStory() {
   });
   const paid = order.pay('auth-1', new Date('2026-11-26T10:01:00Z'));
   const renamed = customer.changeProfile({ name: 'Ada King', email: 'ada@king.example' }, now);
-  return { order, placed: envelope(placed), paid: envelope(paid), renamed: envelope(renamed) };
+  return {
+    order,
+    placed: storedEvent(placed, 'acme', now),
+    paid: storedEvent(paid, 'acme', now),
+    renamed: storedEvent(renamed, 'acme', now),
+  };
 }
 
 describe('order_view projection (PostgreSQL)', () => {
