@@ -68,20 +68,23 @@ export function startConsumer(
   requireDependencies(`the ${queue} consumer`, { handler, deadLetters, logger, metrics, observer, connectionWarnings });
   // The span, the log line and the generic outcome metrics; retries and dead letters are ours.
   const observed = settings.observer.runner('job', queue);
+  // Label children bound once: every job passes here, and a label lookup hashes its labels.
+  const completed = { count: metrics.jobsCompleted.labels(queue), duration: metrics.jobDuration.labels(queue, 'completed') };
+  const failed = { count: metrics.jobsFailed.labels(queue), duration: metrics.jobDuration.labels(queue, 'failed') };
   const processJob = async (job: Job, token: string | undefined) => {
-    const stopTimer = metrics.jobDuration.startTimer({ queue });
+    const started = performance.now();
     try {
       const result = await observed(() => {
         assertStallBudget(job);
         return handler(job);
       });
-      metrics.jobsCompleted.inc({ queue });
-      stopTimer({ outcome: 'completed' });
+      completed.count.inc();
+      completed.duration.observe((performance.now() - started) / 1000);
       return result;
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      metrics.jobsFailed.inc({ queue });
-      stopTimer({ outcome: 'failed' });
+      failed.count.inc();
+      failed.duration.observe((performance.now() - started) / 1000);
       if (token && isDatabaseUnavailable(failure)) return waitForDatabase(job, token, failure);
       if (isLastAttempt(job, failure)) await deadLetter(job, failure);
       else {

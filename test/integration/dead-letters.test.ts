@@ -30,7 +30,26 @@ describe('Dead letters (real workers)', () => {
     expect(dead!.data).to.include({ queue: 'projections', jobId: 'garbage-1', name: 'Garbage', attemptsMade: 1 });
     expect(dead!.data.failedReason).to.match(/not a known event envelope/);
     expect(dead!.data.data).to.deep.equal({ hello: 'world' });
-    expect((await projections.getJob('garbage-1'))!.attemptsMade).to.equal(1);
+    // The dead letter is written before BullMQ records the failure (a crash in between retries the job).
+    const failedJob = await eventually(
+      async () => ((await projections.getJob('garbage-1'))?.finishedOn ? projections.getJob('garbage-1') : undefined),
+      5_000,
+      'the job to be marked failed',
+    );
+    expect(await failedJob!.getState()).to.equal('failed');
+    expect(failedJob!.attemptsMade).to.equal(1);
+    // The attempt is counted and timed as failed, under its queue.
+    const sampled = async (name: string, labels: Record<string, string>) => {
+      const metric = await service.services.metrics.registry.getSingleMetric(name.replace(/_count$/, ''))!.get();
+      return metric.values.find(
+        (value) =>
+          ((value as { metricName?: string }).metricName ?? metric.name) === name &&
+          Object.entries(labels).every(([key, label]) => value.labels[key] === label),
+      )?.value;
+    };
+    expect(await sampled('cqrs_jobs_failed_total', { queue: 'projections' })).to.equal(1);
+    expect(await sampled('cqrs_job_duration_seconds_count', { queue: 'projections', outcome: 'failed' })).to.equal(1);
+    expect((await sampled('cqrs_jobs_completed_total', { queue: 'projections' })) ?? 0).to.equal(0);
   });
 
   it('When a projection keeps failing, then after its attempts the job is dead-lettered and its command reads failed', async () => {
