@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
+import { requestSpanRoute } from '../platform/telemetry/request-span.js';
 
 interface Labels {
   method: string;
@@ -10,7 +11,9 @@ interface Labels {
 
 /**
  * Counts, times and logs every request by route template (`/v1/orders/:orderId`), never the raw
- * path, so the number of series stays bounded whatever clients send. The access log line
+ * path, so the number of series stays bounded whatever clients send. The same template names the
+ * request's span (there is no Express instrumentation to do it: see src/platform/telemetry/sdk.ts).
+ * The access log line
  * carries the request id and trace ids like every other line. The label children of each series
  * are bound once (prom-client otherwise hashes the labels of every observation).
  */
@@ -32,13 +35,12 @@ export function observeRequests(metrics: Metrics, logger: Logger) {
   };
   return (request: Request, response: Response, next: NextFunction): void => {
     const started = performance.now();
+    const nameSpan = requestSpanRoute();
     response.on('finish', () => {
       const routePath = (request.route as { path?: string } | undefined)?.path;
-      const { labels, requests, duration } = seriesOf(
-        request.method,
-        routePath ? `${request.baseUrl}${routePath}` : 'unmatched',
-        String(response.statusCode),
-      );
+      const route = routePath ? `${request.baseUrl}${routePath}` : undefined;
+      if (route) nameSpan(route);
+      const { labels, requests, duration } = seriesOf(request.method, route ?? 'unmatched', String(response.statusCode));
       const seconds = (performance.now() - started) / 1000;
       requests.inc();
       duration.observe(seconds);

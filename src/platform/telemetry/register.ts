@@ -10,7 +10,7 @@ import { register as registerInThread, supportsSyncHooks } from 'import-in-the-m
  * Only the packages the instrumentations in sdk.ts patch go through the hook; every other module
  * loads untouched. Keep in step with `instrumentations()`.
  */
-const INSTRUMENTED = ['express', 'pg', 'pg-pool', 'ioredis', 'winston', 'http', 'https'];
+const INSTRUMENTED = ['pg', 'pg-pool', 'ioredis', 'winston', 'http', 'https'];
 
 // In-thread hooks (module.registerHooks) where Node supports them: the asynchronous loader runs a
 // second thread with its own heap and pays a message round trip per resolved module (in the

@@ -1,4 +1,3 @@
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -9,9 +8,9 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 export function instrumentations() {
   return [
     new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => /^\/(health|metrics)/.test(request.url ?? '') }),
-    // One span per router, not per middleware or handler layer (about 40 spans per request before);
-    // the request span still carries the matched route.
-    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.REQUEST_HANDLER] }),
+    // No Express instrumentation: it wrapped every layer of every request (its spans, one per
+    // router by then, said nothing the request span does not) only to tell the request span its
+    // route; observeRequests (src/api/observe-requests.ts) names it instead.
     // Statements outside any span (the relay's claims, boot, the order cache's LISTEN) and those an
     // unsampled request runs outside its trace (unlessRecorded) make no span.
     new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true }),
