@@ -4,7 +4,7 @@ import { commandEntities, createCommands, type Commands } from './commands/index
 import { CommandFailures } from './commands/shared/command-failures.js';
 import { IdempotencyStore } from './commands/shared/idempotency.js';
 import { systemClock, type Clock } from './platform/clock.js';
-import { redisTarget, type Config } from './platform/config.js';
+import { orderPageCacheBytes, redisTarget, type Config } from './platform/config.js';
 import { connectOrm, type Orm } from './platform/db/orm.js';
 import { ConnectionWarnings } from './platform/connection-warnings.js';
 import { unreachableMessage } from './platform/dependencies.js';
@@ -105,7 +105,11 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const readSide = createReadSide(orm, redis, observer, logger, {
     consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,
     redisPrefix: config.QUEUE_PREFIX,
-    orderCache: { databaseUrl: config.DATABASE_URL, size: config.ORDER_CACHE_SIZE },
+    orderCache: {
+      databaseUrl: config.DATABASE_URL,
+      size: config.ORDER_CACHE_SIZE,
+      pageBytes: orderPageCacheBytes(config),
+    },
   });
   for (const queue of [...queues.values(), ...deadLetterQueues.values()]) {
     queue.on('error', (error) => logger.debug('queue connection problem', { queue: queue.name, error: error.message }));

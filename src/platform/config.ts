@@ -238,6 +238,13 @@ const schema = z
       .describe(
         'order_view rows each API process keeps for `GET /v1/orders/{id}` (invalidated by LISTEN/NOTIFY on DATABASE_URL); 0 turns the cache off',
       ),
+    ORDER_PAGE_CACHE_MB: z.coerce
+      .number()
+      .min(0)
+      .default(4)
+      .describe(
+        'Megabytes of `GET /v1/orders` pages each API process keeps per caller and query (a page is void once any order of its tenant changes); off when DATABASE_READ_URL is set; 0 turns it off',
+      ),
 
     SHUTDOWN_DELAY_MS: z.coerce
       .number()
@@ -396,6 +403,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretKeys,
     logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty'),
   };
+}
+
+/**
+ * Bytes of list pages an API process keeps (ORDER_PAGE_CACHE_MB), 0 when reads go to a replica:
+ * one that lags could answer a page read begun after a change was heard with the rows from before.
+ */
+export function orderPageCacheBytes(env: Pick<Env, 'ORDER_PAGE_CACHE_MB' | 'DATABASE_READ_URL'>): number {
+  return env.DATABASE_READ_URL ? 0 : Math.floor(env.ORDER_PAGE_CACHE_MB * 2 ** 20);
 }
 
 /**

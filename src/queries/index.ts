@@ -58,7 +58,7 @@ export function createReadSide(
     /** Prefix of the read side's Redis keys: catalogue pages, rebuild locks and progress. */
     redisPrefix: string;
     /** The order cache's LISTEN session goes to the primary: NOTIFY does not reach replicas. */
-    orderCache: { databaseUrl: string; size: number };
+    orderCache: { databaseUrl: string; size: number; pageBytes?: number };
   },
 ): ReadSide {
   const reader = new Reader(orm, settings.consistencyWaitMs);
@@ -75,7 +75,7 @@ export function createReadSide(
     // Every query is observed here, once: queries never time or log themselves.
     queries: observer.wrapAll('query', {
       getOrder: new GetOrderQuery(reader, orderCache),
-      listOrders: new ListOrdersQuery(reader),
+      listOrders: new ListOrdersQuery(reader, orderCache),
       getProduct: new GetProductQuery(reader, projections.productCatalog),
       listProducts: new ListProductsQuery(reader, catalogCache, projections.productCatalog),
       getCustomerSummary: new GetCustomerSummaryQuery(reader, projections.customerSummary),

@@ -59,6 +59,30 @@ describe('Read models through the API (catalogue cache, ETags, refunds, freshnes
     expect(changed.headers.get('etag')).not.to.equal(etag);
   });
 
+  it('When a customer lists their orders again, then the page answers with the same ETag and 304 to it until an order is added', async () => {
+    const productId = await createProduct(service.services, 'acme');
+    const uma = token('uma', ['customer']);
+    const place = () => api('/v1/orders', { token: uma, body: { lines: [{ productId, quantity: 1 }] } });
+    const first = await api(`/v1/orders?consistentWith=${(await place()).body.commandId}`, { token: uma });
+    expect(first.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+    const etag = first.headers.get('etag')!;
+
+    const again = await api('/v1/orders', { token: uma });
+    const unchanged = await api('/v1/orders', { token: uma, headers: { 'if-none-match': etag } });
+    expect(again.body).to.deep.equal(first.body);
+    expect(again.headers.get('etag')).to.equal(etag);
+    expect(unchanged.status).to.equal(304);
+
+    const added = await api(`/v1/orders?consistentWith=${(await place()).body.commandId}`, {
+      token: uma,
+      headers: { 'if-none-match': etag },
+    });
+    expect(added.status).to.equal(200);
+    expect(added.body.items).to.have.length(2);
+    expect(added.headers.get('etag')).not.to.equal(etag);
+    expect((await api('/v1/orders', { token: uma })).body.items).to.have.length(2);
+  });
+
   it('When a paid order is cancelled, then it is refunded: the customer summary and daily sales net it out', async () => {
     const productId = await createProduct(service.services, 'acme', { priceCents: 2500 });
     const zoe = principal('zoe', 'acme', ['customer']);

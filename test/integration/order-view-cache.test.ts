@@ -5,6 +5,7 @@ import { newId } from '../../src/platform/ids.js';
 import { NotFoundError } from '../../src/platform/errors.js';
 import { ORDER_VIEW_CACHE_SESSION } from '../../src/queries/order-view/order-view.cache.js';
 import type { OrderViewRow } from '../../src/queries/order-view/order-view.mapper.js';
+import type { OrderListDto } from '../../src/queries/order-view/order.dto.js';
 import type { Principal } from '../../src/policies/principal.js';
 import { principal, rows } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -132,5 +133,153 @@ describe('Order cache: single order reads without SQL, never stale, never anothe
 
     expect(cache().size).to.equal(0);
     expect((await read(ada)).order.status).to.equal('paid');
+  });
+  describe('List pages: kept per caller and query, void once any order of the tenant changes', () => {
+    const list = async (caller: Principal, query: { status?: 'placed' | 'paid'; consistentWith?: string } = {}) =>
+      (await service.services.queries.listOrders.handle(caller, { limit: 20, ...query })).page.toJSON() as OrderListDto;
+
+    /** The first list starts the listener; once it listens, the next list fills a page. */
+    async function pageKeptFor(caller: Principal) {
+      const listening = once(cache(), 'listening');
+      await list(caller);
+      await listening;
+      const kept = await list(caller);
+      expect(cache().pageCount, 'the page is kept').to.equal(1);
+      return kept;
+    }
+
+    const insertOrder = (tenantId: string, customerId: string) =>
+      rows(
+        service.services,
+        `insert into order_view (id, tenant_id, customer_id, customer_name, customer_email, customer_version, lines,
+           total_cents, currency, status, status_history, internal_note, risk_score, placed_at, updated_at, version)
+         values (?, ?, ?, 'X', 'x@x.io', 1, '[]', 1, 'EUR', 'placed', '[]', null, null, now(), now(), 1)`,
+        [newId(), tenantId, customerId],
+      );
+
+    it('When a kept page is asked again, then it is answered without SQL, the same bytes and tag', async () => {
+      await pageKeptFor(ada);
+      const first = await service.services.queries.listOrders.handle(ada, { limit: 20 });
+
+      await changeUnheard('paid');
+      const again = await service.services.queries.listOrders.handle(ada, { limit: 20 });
+
+      expect(again.page.bytes.equals(first.page.bytes)).to.equal(true);
+      expect(again.page.tag).to.equal(first.page.tag);
+      expect((again.page.toJSON() as OrderListDto).items[0]!.status, 'no SQL saw the unheard change').to.equal('placed');
+    });
+
+    it('When any order of the tenant changes, even one not on the page, then the next list asks PostgreSQL', async () => {
+      await pageKeptFor(ada);
+      await changeUnheard('paid');
+
+      const invalidated = once(cache(), 'invalidated');
+      await insertOrder('acme', 'bob');
+      await invalidated;
+
+      expect((await list(ada)).items.map((order) => order.status)).to.deep.equal(['paid']);
+    });
+
+    it("When another tenant's order changes, then the tenant's pages are kept", async () => {
+      await pageKeptFor(ada);
+
+      const invalidated = once(cache(), 'invalidated');
+      await insertOrder('globex', 'ada');
+      await invalidated;
+      await changeUnheard('paid');
+
+      expect((await list(ada)).items[0]!.status).to.equal('placed');
+    });
+
+    it('When another caller or the same caller with another query lists, then it never gets a kept page', async () => {
+      await pageKeptFor(staff);
+
+      const forAda = await list(ada);
+      const forBob = await list(bob);
+      const forAdaElsewhere = await list(adaElsewhere);
+      const paidForStaff = await list(staff, { status: 'paid' });
+
+      expect(forAda.items[0]).not.to.have.any.keys('internalNote', 'riskScore');
+      expect((await list(staff)).items[0]).to.include({ internalNote: 'vip', riskScore: 7 });
+      expect(forBob.items).to.deep.equal([]);
+      expect(forAdaElsewhere.items).to.deep.equal([]);
+      expect(paidForStaff.items).to.deep.equal([]);
+    });
+
+    it('When order_view is truncated (a rebuild), then every kept page is dropped', async () => {
+      await pageKeptFor(ada);
+
+      const invalidated = once(cache(), 'invalidated');
+      await rows(service.services, 'truncate order_view');
+      await invalidated;
+
+      expect(cache().pageCount).to.equal(0);
+      expect((await list(ada)).items).to.deep.equal([]);
+    });
+
+    it('When more tenants changed than are remembered, then every kept page is dropped with them', async () => {
+      await pageKeptFor(ada);
+      await changeUnheard('paid');
+      const ticket = cache().pageTicket();
+      const inFlight = await service.services.queries.listOrders.handle(ada, { limit: 20, consistentWith: newId() });
+
+      let heard = 0;
+      const allHeard = new Promise<void>((done) => cache().on('invalidated', () => ++heard === 10_001 && done()));
+      await rows(service.services, `select pg_notify('order_view_changed', json_build_array('acme', ?, 2, 1)::text)`, [orderId]);
+      await rows(
+        service.services,
+        `select pg_notify('order_view_changed', json_build_array('t' || g, gen_random_uuid(), 1, 1)::text) from generate_series(1, 10000) g`,
+      );
+      await allHeard;
+      cache().fillPage(ticket, 'acme', 'a key', inFlight.page);
+
+      expect(cache().getPage('a key'), 'a fill that began before').to.equal(undefined);
+      expect((await list(ada)).items[0]!.status).to.equal('paid');
+    });
+
+    it('When a page read the rows before a change of its tenant that was heard before its fill, then it is not kept', async () => {
+      await pageKeptFor(ada);
+      const ticket = cache().pageTicket();
+      const before = await service.services.queries.listOrders.handle(ada, { limit: 20, consistentWith: newId() });
+
+      const invalidated = once(cache(), 'invalidated');
+      await rows(service.services, `update order_view set status = 'paid', version = 2 where id = ?`, [orderId]);
+      await invalidated;
+      cache().fillPage(ticket, 'acme', 'a key', before.page);
+
+      expect(cache().getPage('a key')).to.equal(undefined);
+      expect((await list(ada)).items[0]!.status).to.equal('paid');
+    });
+
+    it('When the listener is lost, then the pages are dropped and lists go to PostgreSQL until it listens again', async () => {
+      await pageKeptFor(ada);
+      const ticketBeforeLoss = cache().pageTicket();
+      const before = await service.services.queries.listOrders.handle(ada, { limit: 20, consistentWith: newId() });
+
+      const lost = once(cache(), 'lost');
+      await rows(
+        service.services,
+        'select pg_terminate_backend(pid) from pg_stat_activity where application_name = ? and datname = current_database()',
+        [ORDER_VIEW_CACHE_SESSION],
+      );
+      await lost;
+      expect(cache().pageCount).to.equal(0);
+
+      await changeUnheard('paid');
+      const listening = once(cache(), 'listening');
+      expect((await list(ada)).items[0]!.status, 'listed while the listener is down').to.equal('paid');
+      await listening;
+      expect((await list(ada)).items[0]!.status, 'listed after it listens again').to.equal('paid');
+      cache().fillPage(ticketBeforeLoss, 'acme', 'a key', before.page);
+      expect(cache().getPage('a key'), 'a fill that began before the loss').to.equal(undefined);
+    });
+
+    it('When a list is consistent with a command, then it asks PostgreSQL and refreshes the kept page', async () => {
+      await pageKeptFor(ada);
+      await changeUnheard('paid');
+
+      expect((await list(ada, { consistentWith: newId() })).items[0]!.status).to.equal('paid');
+      expect((await list(ada)).items[0]!.status, 'the page was refreshed').to.equal('paid');
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig, parseDuration, redisTarget } from '../../src/platform/config.js';
+import { ConfigError, loadConfig, orderPageCacheBytes, parseDuration, redisTarget } from '../../src/platform/config.js';
 
 /** Production also requires a key for secrets at rest. */
 const atRest = { SECRET_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` };
@@ -10,6 +10,11 @@ describe('Configuration', () => {
     expect(config.PORT).to.equal(3000);
     expect(config.jwt.algorithms).to.deep.equal(['HS256']);
     expect(config.ORDER_PAYMENT_TIMEOUT).to.equal(15 * 60_000);
+  });
+
+  it('When reads go to a replica, then no list pages are kept (a lagging replica could refill a voided page)', () => {
+    expect(orderPageCacheBytes(loadConfig({}))).to.equal(4 * 2 ** 20);
+    expect(orderPageCacheBytes(loadConfig({ DATABASE_READ_URL: 'postgres://replica:5432/app' }))).to.equal(0);
   });
 
   it('When variables are malformed, then loading fails naming each of them', () => {

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { createHash } from 'node:crypto';
 import type { AcceptedCommand, RunOptions } from '../../commands/shared/command-runner.js';
 import { ValidationError } from '../../platform/errors.js';
+import type { JsonBody } from '../../platform/json-body.js';
 import type { Principal } from '../../policies/principal.js';
 import type { Freshness } from '../../queries/shared/consistency.js';
 
@@ -82,4 +83,13 @@ export function reportFreshness(controller: Controller, freshness: Freshness | n
 /** For PATCH-style bodies whose fields are all optional: an empty body is a client error. */
 export function requireSomeField(body: object): void {
   if (Object.keys(body).length === 0) throw new ValidationError([{ field: 'body', message: 'must change at least one field' }]);
+}
+
+/**
+ * A body serialized ahead, answered as the `T` the operation declares: the conditional-GET
+ * middleware (every GET passes it) sends its bytes and entity tag as they are, and
+ * `JSON.stringify` gives the same JSON through `JsonBody#toJSON`.
+ */
+export function serialized<T>(body: JsonBody<T>): T {
+  return body as unknown as T;
 }

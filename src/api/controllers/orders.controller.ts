@@ -23,6 +23,7 @@ import {
   idempotency,
   principalOf,
   reportFreshness,
+  serialized,
   type OrderAccepted,
   type IdempotencyKey,
   type Uuid,
@@ -169,7 +170,7 @@ export class OrdersController extends Controller {
     @Query() consistentWith?: Uuid,
     @Header('Consistent-With') consistentWithHeader?: Uuid,
   ): Promise<OrderListDto> {
-    const { freshness, ...page } = await this.services.queries.listOrders.handle(principalOf(request), {
+    const { freshness, page } = await this.services.queries.listOrders.handle(principalOf(request), {
       limit,
       cursor,
       status,
@@ -180,6 +181,6 @@ export class OrdersController extends Controller {
       consistentWith: consistentWith ?? consistentWithHeader,
     });
     reportFreshness(this, freshness);
-    return page;
+    return serialized(page);
   }
 }

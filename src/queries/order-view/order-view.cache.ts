@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
+import type { JsonBody } from '../../platform/json-body.js';
 import type { Logger } from '../../platform/logger.js';
 import type { OrderViewRow } from './order-view.mapper.js';
 
@@ -17,6 +18,22 @@ interface Versions {
 /** Taken before a read's SQL; a fill with a ticket from before a lost or new listener is refused. */
 export type FillTicket = number;
 
+/** Taken before a list's SQL: also the last change heard, so a page read before a later change of its tenant is refused. */
+export interface PageTicket {
+  generation: number;
+  change: number;
+}
+
+interface CachedPage {
+  body: JsonBody;
+  tenantId: string;
+  /** The last change heard before the page's SQL: a later change of its tenant voids it. */
+  change: number;
+}
+
+/** Tenants whose last change is remembered; past it every page is dropped and the count starts over. */
+const MAX_TENANTS = 10_000;
+
 /**
  * order_view rows by tenant and id, in this process, so that a single read that hits costs no
  * SQL. It holds rows, never answers: the caller's ability (conditions and field rules) is applied
@@ -28,11 +45,23 @@ export type FillTicket = number;
  * cache is empty and every read goes to SQL. A fill racing a change (its SQL read the row before
  * the change; a replica that lags) is refused when the row is older than the versions the change
  * announced, or when the listener was lost or replaced since the read began.
+ *
+ * It also keeps list pages (`GET /v1/orders`), which are answers: each is kept under the
+ * principal (tenant, id, roles) and the query it answered, so only the same caller with the same
+ * query gets it. A page is void as soon as any row of its tenant changes (every change of the
+ * tenant is heard, and a page cannot tell which rows would have entered it), and a fill is refused
+ * when its tenant changed, or the listener was lost or replaced, after its read began. Only when
+ * reads go to the primary (`pageBytes` is 0 with a replica): a lagging replica could answer a read
+ * that starts after a change was heard with the rows from before it.
  */
 export class OrderViewCache extends EventEmitter<{ invalidated: [key: string]; listening: []; lost: [] }> {
   private readonly rows: LRUCache<string, OrderViewRow>;
   /** The newest versions announced per row, so a late fill of an older row is refused. */
   private readonly announced: LRUCache<string, Versions>;
+  private readonly pages: LRUCache<string, CachedPage> | undefined;
+  /** Per tenant, the number of the last change heard (counted across tenants). */
+  private readonly tenantChanges = new Map<string, number>();
+  private changes = 0;
   private session: pg.Client | undefined;
   private connecting = false;
   private listening = false;
@@ -43,12 +72,17 @@ export class OrderViewCache extends EventEmitter<{ invalidated: [key: string]; l
   private closed = false;
 
   constructor(
-    private readonly settings: { databaseUrl: string; size: number },
+    private readonly settings: { databaseUrl: string; size: number; pageBytes?: number },
     private readonly logger: Logger,
   ) {
     super();
     this.rows = new LRUCache({ max: Math.max(settings.size, 1) });
     this.announced = new LRUCache({ max: Math.max(settings.size, 1) * 2, ttl: 10 * 60_000 });
+    const pageBytes = settings.pageBytes ?? 0;
+    this.pages =
+      pageBytes > 0
+        ? new LRUCache({ maxSize: pageBytes, sizeCalculation: (page, key) => page.body.bytes.length + key.length * 2 + 200 })
+        : undefined;
   }
 
   get enabled(): boolean {
@@ -77,6 +111,37 @@ export class OrderViewCache extends EventEmitter<{ invalidated: [key: string]; l
     const newest = this.announced.get(key);
     if (newest && (row.version < newest.version || row.customer_version < newest.customerVersion)) return;
     this.rows.set(key, row);
+  }
+
+  /** A page kept for this exact caller and query (`key`), while no order of its tenant changed since its read began. */
+  getPage(key: string): JsonBody | undefined {
+    if (!this.pages || this.closed) return undefined;
+    this.listen();
+    if (!this.listening) return undefined;
+    const page = this.pages.get(key);
+    if (!page || this.changeOf(page.tenantId) <= page.change) return page?.body;
+    this.pages.delete(key);
+    return undefined;
+  }
+
+  /** Before the SQL of a page that `fillPage` may keep. */
+  pageTicket(): PageTicket | undefined {
+    if (!this.pages || this.closed) return undefined;
+    this.listen();
+    return this.listening ? { generation: this.generation, change: this.changes } : undefined;
+  }
+
+  fillPage(ticket: PageTicket | undefined, tenantId: string, key: string, body: JsonBody): void {
+    if (!ticket || !this.pages || !this.listening || ticket.generation !== this.generation) return;
+    this.pages.set(key, { body, tenantId, change: ticket.change });
+  }
+
+  get pageCount(): number {
+    return this.pages?.size ?? 0;
+  }
+
+  private changeOf(tenantId: string): number {
+    return this.tenantChanges.get(tenantId) ?? 0;
   }
 
   async close(): Promise<void> {
@@ -141,16 +206,30 @@ export class OrderViewCache extends EventEmitter<{ invalidated: [key: string]; l
     this.listening = false;
     this.generation++;
     this.rows.clear();
+    this.pages?.clear();
+  }
+
+  private tenantChanged(tenantId: string): void {
+    if (!this.pages) return;
+    if (this.tenantChanges.size >= MAX_TENANTS && !this.tenantChanges.has(tenantId)) {
+      // Forgetting a tenant's last change would revive its pages: drop them all instead.
+      this.tenantChanges.clear();
+      this.pages.clear();
+      this.generation++;
+    }
+    this.tenantChanges.set(tenantId, ++this.changes);
   }
 
   private changed(payload: string): void {
     if (payload === '*') {
       this.rows.clear();
+      this.pages?.clear();
       this.generation++;
       this.emit('invalidated', '*');
       return;
     }
     const [tenantId, orderId, version, customerVersion] = JSON.parse(payload) as [string, string, number, number];
+    this.tenantChanged(tenantId);
     const key = keyOf(tenantId, orderId);
     this.rows.delete(key);
     const known = this.announced.get(key);
