@@ -5,7 +5,9 @@ import { CommandFailures } from './commands/shared/command-failures.js';
 import { IdempotencyStore } from './commands/shared/idempotency.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { orderPageCacheBytes, redisTarget, type Config } from './platform/config.js';
+import { Notifier } from './platform/db/notifier.js';
 import { connectOrm, type Orm } from './platform/db/orm.js';
+import { OUTBOX_CHANNEL } from './events/event-log.js';
 import { ConnectionWarnings } from './platform/connection-warnings.js';
 import { unreachableMessage } from './platform/dependencies.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -102,13 +104,16 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const idempotencyKeys = new IdempotencyStore(orm, config.IDEMPOTENCY_RETENTION, secrets);
   const metrics = new Metrics({ service: config.SERVICE_NAME, process: overrides.processName ?? 'service' }, logger);
   const observer = new Observer(metrics, logger, overrides.tracer);
-  const readSide = createReadSide(orm, redis, observer, logger, {
+  // NOTIFY after commits, to the primary (replicas do not relay them): the relay's wake-ups, the order cache's changes.
+  const notifier = new Notifier({ databaseUrl: config.DATABASE_URL }, logger);
+  const readSide = createReadSide(orm, redis, observer, logger, notifier, {
     consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,
     redisPrefix: config.QUEUE_PREFIX,
     orderCache: {
       databaseUrl: config.DATABASE_URL,
       size: config.ORDER_CACHE_SIZE,
       pageBytes: orderPageCacheBytes(config),
+      ttlMs: config.ORDER_CACHE_TTL,
     },
   });
   for (const queue of [...queues.values(), ...deadLetterQueues.values()]) {
@@ -126,6 +131,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     commands: createCommands(orm, clock, idempotencyKeys, observer, {
       webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
       secrets,
+      wakeRelay: () => notifier.notify(OUTBOX_CHANNEL),
     }),
     ...readSide,
     connectionWarnings,
@@ -151,6 +157,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       queueConnections.close();
       redis.disconnect();
       await readSide.orderCache.close();
+      await notifier.close();
       await orm.close(true);
     },
   };

@@ -48,6 +48,8 @@ export interface CommandSettings {
   webhookAllowedHosts: readonly string[];
   /** Seals webhook signing secrets before they are stored. */
   secrets: SecretBox;
+  /** After a command with events committed: the relay's wake-up (a hint; it polls as well). */
+  wakeRelay?: () => void;
 }
 
 export function createCommands(
@@ -57,7 +59,7 @@ export function createCommands(
   observer: Observer,
   settings: CommandSettings,
 ): Commands {
-  const runner = new CommandRunner(orm, clock, idempotencyKeys);
+  const runner = new CommandRunner(orm, clock, idempotencyKeys, settings.wakeRelay);
   // Every handler is observed here, once: handlers never time or log themselves.
   return observer.wrapAll('command', {
     createProduct: new CreateProductHandler(runner),

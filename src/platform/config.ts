@@ -245,6 +245,11 @@ const schema = z
       .describe(
         'Megabytes of `GET /v1/orders` pages each API process keeps per caller and query (a page is void once any order of its tenant changes); off when DATABASE_READ_URL is set; 0 turns it off',
       ),
+    ORDER_CACHE_TTL: durationMs
+      .default(parseDuration('5s'))
+      .describe(
+        "Longest an order cache row or list page is served: the bound on a stale read when a change's announcement was lost (its writer died between commit and NOTIFY)",
+      ),
 
     SHUTDOWN_DELAY_MS: z.coerce
       .number()

@@ -6,7 +6,7 @@ import { GetCustomerSummaryQuery } from './customer-summary/get-customer-summary
 import { GetDailySalesQuery } from './daily-sales/get-daily-sales.query.js';
 import { GetOrderQuery } from './order-view/get-order.query.js';
 import { ListOrdersQuery } from './order-view/list-orders.query.js';
-import { OrderViewCache } from './order-view/order-view.cache.js';
+import { ORDER_VIEW_CHANNEL, OrderViewCache, orderViewChangePayload } from './order-view/order-view.cache.js';
 import { GetProductQuery } from './product-catalog/get-product.query.js';
 import { ListProductsQuery } from './product-catalog/list-products.query.js';
 import { ProductCatalogCache } from './product-catalog/product-catalog.cache.js';
@@ -19,6 +19,7 @@ import { GetWebhookQuery } from './webhooks/get-webhook.query.js';
 import { ListWebhooksQuery } from './webhooks/list-webhooks.query.js';
 import { WebhookListingSchema } from './webhooks/webhook-listing.entity.js';
 import type { RedisClient } from '../platform/redis.js';
+import type { Notifier } from '../platform/db/notifier.js';
 
 /**
  * The read side's entities, registered with MikroORM by the composition root: every read model's
@@ -53,17 +54,22 @@ export function createReadSide(
   redis: RedisClient,
   observer: Observer,
   logger: Logger,
+  /** NOTIFY after commit: how the order_view projection announces its changes to the order caches. */
+  notifier: Notifier,
   settings: {
     consistencyWaitMs: number;
     /** Prefix of the read side's Redis keys: catalogue pages, rebuild locks and progress. */
     redisPrefix: string;
     /** The order cache's LISTEN session goes to the primary: NOTIFY does not reach replicas. */
-    orderCache: { databaseUrl: string; size: number; pageBytes?: number };
+    orderCache: { databaseUrl: string; size: number; ttlMs: number; pageBytes?: number };
   },
 ): ReadSide {
   const reader = new Reader(orm, settings.consistencyWaitMs);
   const catalogCache = new ProductCatalogCache(redis, settings.redisPrefix);
-  const projections = createProjections({ catalogCache });
+  const projections = createProjections({
+    catalogCache,
+    announceOrderView: (change) => notifier.notify(ORDER_VIEW_CHANNEL, orderViewChangePayload(change)),
+  });
   const all: Projection[] = Object.values(projections);
   const projector = new Projector(orm, all);
   const orderCache = new OrderViewCache(settings.orderCache, logger);

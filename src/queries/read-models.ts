@@ -3,7 +3,8 @@ import type { SubjectType } from '../policies/abilities.js';
 import { customerSummaryProjection } from './customer-summary/customer-summary.projection.js';
 import { dailySalesProjection } from './daily-sales/daily-sales.projection.js';
 import { OrderViewSchema } from './order-view/order-view.entity.js';
-import { orderViewProjection } from './order-view/order-view.projection.js';
+import type { OrderViewChange } from './order-view/order-view.cache.js';
+import { createOrderViewProjection } from './order-view/order-view.projection.js';
 import type { ProductCatalogCache } from './product-catalog/product-catalog.cache.js';
 import { ProductCatalogViewSchema } from './product-catalog/product-catalog.entity.js';
 import { productCatalogProjection } from './product-catalog/product-catalog.projection.js';
@@ -12,6 +13,8 @@ import type { Projection } from './shared/projection.js';
 /** Adapters a projection may be built with (the read side owns them). */
 export interface ReadModelAdapters {
   catalogCache: ProductCatalogCache;
+  /** Tells the order caches of a committed order_view change (without it, order_view's trigger does). */
+  announceOrderView?: (change: OrderViewChange) => void;
 }
 
 /** One read model, declared once. */
@@ -32,7 +35,11 @@ export interface ReadModel {
  * migration creates that no read model owns fails `test/integration/read-models.test.ts`.
  */
 export const READ_MODELS = {
-  orderView: { subject: 'Order', entities: [OrderViewSchema], projection: () => orderViewProjection },
+  orderView: {
+    subject: 'Order',
+    entities: [OrderViewSchema],
+    projection: ({ announceOrderView }) => createOrderViewProjection(announceOrderView),
+  },
   customerSummary: { subject: 'CustomerSummary', entities: [], projection: () => customerSummaryProjection },
   dailySales: { subject: 'Report', entities: [], projection: () => dailySalesProjection },
   productCatalog: {

@@ -1,13 +1,20 @@
 import { once } from 'node:events';
 import { expect } from 'chai';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { Customer } from '../../src/commands/customers/customer.entity.js';
+import { Order } from '../../src/commands/orders/order.entity.js';
+import { Product } from '../../src/commands/products/product.entity.js';
+import { NOTIFIER_SESSION } from '../../src/platform/db/notifier.js';
 import { newId } from '../../src/platform/ids.js';
 import { NotFoundError } from '../../src/platform/errors.js';
-import { ORDER_VIEW_CACHE_SESSION } from '../../src/queries/order-view/order-view.cache.js';
+import { ORDER_VIEW_CACHE_SESSION, ORDER_VIEW_CHANNEL } from '../../src/queries/order-view/order-view.cache.js';
 import type { OrderViewRow } from '../../src/queries/order-view/order-view.mapper.js';
 import type { OrderListDto } from '../../src/queries/order-view/order.dto.js';
+import { createOrderViewProjection } from '../../src/queries/order-view/order-view.projection.js';
+import { Projector } from '../../src/queries/shared/projector.js';
 import type { Principal } from '../../src/policies/principal.js';
-import { principal, rows } from '../support/fixtures.js';
+import { principal, rows, storedEvent } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 /**
@@ -281,5 +288,96 @@ describe('Order cache: single order reads without SQL, never stale, never anothe
       expect((await list(ada, { consistentWith: newId() })).items[0]!.status).to.equal('paid');
       expect((await list(ada)).items[0]!.status, 'the page was refreshed').to.equal('paid');
     });
+  });
+});
+
+/** Ada's order, placed and then paid, as the projections worker receives its events. */
+function placedAndPaid() {
+  const now = new Date();
+  const { product } = Product.create({
+    id: newId(),
+    tenantId: 'acme',
+    sku: 'S',
+    name: 'Mug',
+    priceCents: 500,
+    currency: 'EUR',
+    now,
+  });
+  const customer = Object.assign(new Customer(), { tenantId: 'acme', id: 'ada', name: 'Ada', email: 'ada@x.io', version: 1 });
+  const { order, event: placed } = Order.place({
+    id: newId(),
+    customer,
+    requested: [{ productId: product.id, quantity: 1 }],
+    catalogue: new Map([[product.id, product]]),
+    now,
+  });
+  const paid = order.pay('auth-1', now);
+  return { orderId: order.id, placed: storedEvent(placed, 'acme', now), paid: storedEvent(paid, 'acme', now) };
+}
+
+describe('Order cache: the projection announces its changes after commit, and a lost announcement is bounded (PostgreSQL)', () => {
+  let service: TestService;
+  const ada = principal('ada', 'acme', ['customer']);
+  beforeEach(async () => {
+    service = await startTestService({ api: false, env: { ORDER_CACHE_TTL: '1s' } });
+  });
+  afterEach(() => service.stop());
+
+  const cache = () => service.services.orderCache;
+  const read = (orderId: string) => service.services.queries.getOrder.handle(ada, orderId, {});
+  async function cached(orderId: string) {
+    const listening = once(cache(), 'listening');
+    await read(orderId);
+    await listening;
+    await read(orderId);
+    expect(cache().size, 'the row is cached').to.equal(1);
+  }
+
+  it("When the projection changes a cached order, then one NOTIFY announces it, sent after the commit from the notifier's session", async () => {
+    const { orderId, placed, paid } = placedAndPaid();
+    await service.services.projector.project(placed);
+    await cached(orderId);
+    const listener = new pg.Client({ connectionString: service.config.DATABASE_URL });
+    await listener.connect();
+    try {
+      const heard: Array<{ pid: number; payload: string }> = [];
+      listener.on('notification', (message) => heard.push({ pid: message.processId, payload: message.payload ?? '' }));
+      await listener.query(`listen ${ORDER_VIEW_CHANNEL}`);
+
+      const invalidated = once(cache(), 'invalidated');
+      await service.services.projector.project(paid);
+      await invalidated;
+      expect((await read(orderId)).order.status).to.equal('paid');
+
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const [notifier] = await rows<{ pid: number }>(
+        service.services,
+        'select pid from pg_stat_activity where application_name = ? and datname = current_database()',
+        [NOTIFIER_SESSION],
+      );
+      expect(heard, 'one announcement, not the trigger’s in the commit as well').to.deep.equal([
+        { pid: notifier!.pid, payload: JSON.stringify(['acme', orderId, paid.aggregateVersion, 0]) },
+      ]);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('When a change is committed but its announcement is lost (the projections process died in between), then the cache serves the older row for at most ORDER_CACHE_TTL', async () => {
+    const { orderId, placed, paid } = placedAndPaid();
+    await service.services.projector.project(placed);
+    await cached(orderId);
+    // The projection as the dying process ran it: the trigger was told the change would be announced, and it never was.
+    const dying = new Projector(service.services.orm, [createOrderViewProjection(() => undefined)]);
+
+    await dying.project(paid);
+    const [{ status }] = (await rows<{ status: string }>(service.services, 'select status from order_view where id = ?', [
+      orderId,
+    ])) as [{ status: string }];
+    expect(status, 'committed').to.equal('paid');
+    expect((await read(orderId)).order.status, 'served from the cache, unannounced').to.equal('placed');
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await read(orderId)).order.status, 'after ORDER_CACHE_TTL').to.equal('paid');
   });
 });

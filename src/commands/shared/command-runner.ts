@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { eventLogInsert, eventLogInsertFrom, eventLogValues, OUTBOX_CHANNEL } from '../../events/event-log.js';
+import { eventLogInsert, eventLogInsertFrom, eventLogValues } from '../../events/event-log.js';
 import type { NewEvent } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import { insertOf, updateAtVersionOf, type Statement } from '../../platform/db/insert-of.js';
@@ -60,6 +60,12 @@ export class CommandRunner {
     private readonly orm: Orm,
     private readonly clock: Clock,
     private readonly idempotency: IdempotencyStore,
+    /**
+     * Called after a command that recorded events committed: wakes the relay (its NOTIFY is sent
+     * after the commit, not in it: src/platform/db/notifier.ts says why). Only a hint: the relay
+     * polls for what a lost wake-up leaves behind.
+     */
+    private readonly wakeRelay: () => void = () => undefined,
   ) {}
 
   async run<T extends CommandTarget>(
@@ -85,7 +91,7 @@ export class CommandRunner {
   /**
    * A command that creates an aggregate from what it reads, written without a transaction: its
    * reads are autocommitted statements and everything it writes goes out in the one statement
-   * that closes it (aggregate, command record, events, the relay's wake-up), which is atomic by
+   * that closes it (aggregate, command record, events), which is atomic by
    * itself. No pooled connection is held between round trips: a command in a transaction holds
    * one across four, and when the process is short of CPU those holds queue every other command
    * behind the pool. Under READ COMMITTED each statement of a transaction reads its own snapshot
@@ -105,7 +111,7 @@ export class CommandRunner {
   /**
    * A command decided on its aggregate as a known event left it (rebuilt from that event: nothing
    * is read) and written in ONE autocommitted statement that applies only while the row is still
-   * at that version: the aggregate's row, the command record, its events and the relay's wake-up,
+   * at that version: the aggregate's row, the command record and its events,
    * all or nothing. Null when the row has moved on and nothing was written: the caller then runs
    * the command the usual way, on the locked row. No idempotency key: for processes, whose
    * redeliveries the version check itself absorbs.
@@ -122,6 +128,7 @@ export class CommandRunner {
     const em = this.orm.em.fork();
     const entry = { id: commandId, type, principal, target, now, traceContext: currentTraceCarrier() };
     const applied = await writeJournal(em, entry, [], events, updateAtVersionOf(em, aggregate, expectedVersion));
+    if (applied) this.committed(events);
     return applied ? { ...target, commandId } : null;
   }
 
@@ -144,6 +151,7 @@ export class CommandRunner {
     if (em.getUnitOfWork().getChangeSets().length)
       throw new Error(`${type} changed a loaded entity in runner.create: use runner.run, or call needsTransaction() first`);
     await writeJournal(em, decided.entry, decided.inserts(), decided.events);
+    this.committed(decided.events);
     return decided.accepted;
   }
 
@@ -153,14 +161,20 @@ export class CommandRunner {
     work: (context: CommandContext) => Promise<T>,
     options: RunOptions,
   ): Promise<T & AcceptedCommand> {
-    return this.orm.em.fork().transactional(async (em) => {
+    const { accepted, events } = await this.orm.em.fork().transactional(async (em) => {
       const decided = await this.decide(em, type, principal, work, () => undefined);
       // Changes to loaded aggregates, through the unit of work.
       await em.flush();
       await writeJournal(em, decided.entry, decided.inserts(), decided.events);
       await options.beforeCommit?.(em, decided.accepted);
-      return decided.accepted;
+      return decided;
     });
+    this.committed(events);
+    return accepted;
+  }
+
+  private committed(events: readonly NewEvent[]): void {
+    if (events.length) this.wakeRelay();
   }
 
   /** Runs the work on `em`, collecting what it decides: the events it records and the aggregates it adds. */
@@ -222,8 +236,7 @@ interface JournalEntry {
 }
 
 /**
- * The new aggregates, the command record, its outbox rows and the relay's wake-up (delivered by
- * PostgreSQL only if the transaction commits) in one round trip: through the unit of work they
+ * The new aggregates, the command record and its outbox rows in one round trip: through the unit of work they
  * were four to six, and the command path is the hottest the service has. With a `guard` (an
  * update of the changed aggregate that may match no row), everything is written only if the
  * guard updated its row: the statement then stands alone, atomic without a transaction.
@@ -261,14 +274,12 @@ async function writeJournal(
     const rows = await em.execute<unknown[]>(
       `with guard as (${guard.sql} returning 1),
        command as (insert into ${commandColumns} select ?, ?, ?, ?, 'accepted', ?, ?, null, ?, null from guard)${written}
-       select pg_notify('${OUTBOX_CHANNEL}', '') from guard`,
+       select 1 from guard`,
       [...guard.params, ...commandRow, ...eventRows.flat()],
     );
     return rows.length;
   }
-  const outbox = events.length
-    ? `, events as (${eventLogInsert(events.length)}) select pg_notify('${OUTBOX_CHANNEL}', '')`
-    : ' select 1';
+  const outbox = events.length ? `, events as (${eventLogInsert(events.length)}) select 1` : ' select 1';
   const aggregates = inserts.map((insert, index) => `aggregate_${index} as (${insert.sql}), `).join('');
   await em.execute(
     `with ${aggregates}command as (insert into ${commandColumns} values (?, ?, ?, ?, 'accepted', ?, ?, null, ?, null))${outbox}`,

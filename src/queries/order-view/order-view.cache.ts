@@ -5,7 +5,11 @@ import type { JsonBody } from '../../platform/json-body.js';
 import type { Logger } from '../../platform/logger.js';
 import type { OrderViewRow } from './order-view.mapper.js';
 
-/** What order_view's trigger announces on commit (migration 20261130050000): one row, or '*' for all. */
+/**
+ * Where order_view's changes are announced: one row, or '*' for all. The order_view projection
+ * announces its own after each commit (orderViewChangePayload); the table's trigger announces
+ * every other writer's on commit (migrations 20261130050000 and 20261130070000).
+ */
 export const ORDER_VIEW_CHANNEL = 'order_view_changed';
 /** The cache's session in pg_stat_activity. */
 export const ORDER_VIEW_CACHE_SESSION = 'order-view-cache';
@@ -13,6 +17,17 @@ export const ORDER_VIEW_CACHE_SESSION = 'order-view-cache';
 interface Versions {
   version: number;
   customerVersion: number;
+}
+
+/** A committed change of one order_view row, with versions its row has at least. */
+export interface OrderViewChange extends Versions {
+  tenantId: string;
+  orderId: string;
+}
+
+/** The NOTIFY payload of a change, as the trigger writes it. */
+export function orderViewChangePayload(change: OrderViewChange): string {
+  return JSON.stringify([change.tenantId, change.orderId, change.version, change.customerVersion]);
 }
 
 /** Taken before a read's SQL; a fill with a ticket from before a lost or new listener is refused. */
@@ -39,8 +54,8 @@ const MAX_TENANTS = 10_000;
  * SQL. It holds rows, never answers: the caller's ability (conditions and field rules) is applied
  * to the row on every read, so what a caller sees never depends on who filled the cache.
  *
- * It is right only while it hears every change: order_view's trigger NOTIFYs each changed row
- * (with its versions) on commit, and the cache LISTENs on one PostgreSQL session of its own to the
+ * It is right only while it hears every change: each changed row is announced (with its
+ * versions) by a NOTIFY, and the cache LISTENs on one PostgreSQL session of its own to the
  * primary. While that session is not listening (before the first read, lost, reconnecting) the
  * cache is empty and every read goes to SQL. A fill racing a change (its SQL read the row before
  * the change; a replica that lags) is refused when the row is older than the versions the change
@@ -53,6 +68,10 @@ const MAX_TENANTS = 10_000;
  * when its tenant changed, or the listener was lost or replaced, after its read began. Only when
  * reads go to the primary (`pageBytes` is 0 with a replica): a lagging replica could answer a read
  * that starts after a change was heard with the rows from before it.
+ *
+ * The projection announces its changes just after their commit, not in it, so a projections
+ * process that dies in between leaves a change unannounced: no row or page is served longer than `ttlMs`
+ * after it was read, which bounds such a stale read (ORDER_CACHE_TTL).
  */
 export class OrderViewCache extends EventEmitter<{ invalidated: [key: string]; listening: []; lost: [] }> {
   private readonly rows: LRUCache<string, OrderViewRow>;
@@ -72,16 +91,20 @@ export class OrderViewCache extends EventEmitter<{ invalidated: [key: string]; l
   private closed = false;
 
   constructor(
-    private readonly settings: { databaseUrl: string; size: number; pageBytes?: number },
+    private readonly settings: { databaseUrl: string; size: number; ttlMs: number; pageBytes?: number },
     private readonly logger: Logger,
   ) {
     super();
-    this.rows = new LRUCache({ max: Math.max(settings.size, 1) });
+    this.rows = new LRUCache({ max: Math.max(settings.size, 1), ttl: settings.ttlMs });
     this.announced = new LRUCache({ max: Math.max(settings.size, 1) * 2, ttl: 10 * 60_000 });
     const pageBytes = settings.pageBytes ?? 0;
     this.pages =
       pageBytes > 0
-        ? new LRUCache({ maxSize: pageBytes, sizeCalculation: (page, key) => page.body.bytes.length + key.length * 2 + 200 })
+        ? new LRUCache({
+            maxSize: pageBytes,
+            ttl: settings.ttlMs,
+            sizeCalculation: (page, key) => page.body.bytes.length + key.length * 2 + 200,
+          })
         : undefined;
   }
 
