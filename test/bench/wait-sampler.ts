@@ -1,0 +1,53 @@
+/**
+ * Where the bench's PostgreSQL sessions wait: samples pg_stat_activity of every database whose
+ * name starts with `WAIT_DATABASES` [bench_] every `WAIT_INTERVAL_MS` [20] ms until interrupted
+ * (or `WAIT_SECONDS`), then prints, per session kind (application_name), the active sessions per
+ * sample by wait event (`CPU` when none), and the commits of those databases per second.
+ *
+ *   npx tsx test/bench/wait-sampler.ts & ... ; kill -INT %1
+ */
+import pg from 'pg';
+
+const env = process.env;
+const prefix = env.WAIT_DATABASES ?? 'bench_';
+const interval = Number(env.WAIT_INTERVAL_MS ?? 20);
+const seconds = Number(env.WAIT_SECONDS ?? 0);
+
+const client = new pg.Client({ connectionString: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+await client.connect();
+const counts = new Map<string, number>();
+let samples = 0;
+let running = true;
+process.on('SIGINT', () => (running = false));
+process.on('SIGTERM', () => (running = false));
+const commits = async () =>
+  Number(
+    (
+      await client.query<{ n: string }>(
+        'select coalesce(sum(xact_commit), 0)::text as n from pg_stat_database where datname like $1',
+        [`${prefix}%`],
+      )
+    ).rows[0]!.n,
+  );
+const started = Date.now();
+const firstCommits = await commits();
+while (running && (!seconds || Date.now() - started < seconds * 1000)) {
+  const { rows } = await client.query<{ kind: string; wait: string; n: number }>(
+    `select coalesce(nullif(application_name, ''), 'unnamed') as kind,
+            coalesce(wait_event_type || ':' || wait_event, 'CPU') as wait, count(*)::int as n
+       from pg_stat_activity where datname like $1 and state = 'active' and pid <> pg_backend_pid()
+      group by 1, 2`,
+    [`${prefix}%`],
+  );
+  samples++;
+  for (const { kind, wait, n } of rows) counts.set(`${kind} ${wait}`, (counts.get(`${kind} ${wait}`) ?? 0) + n);
+  await new Promise((resolve) => setTimeout(resolve, interval));
+}
+const elapsed = (Date.now() - started) / 1000;
+const committed = (await commits()) - firstCommits;
+await client.end();
+console.log(
+  `${samples} samples over ${elapsed.toFixed(0)} s; ${(committed / elapsed).toFixed(0)} commits/s in ${prefix}* databases`,
+);
+for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 25))
+  console.log(`${(n / samples).toFixed(3).padStart(8)}  ${key}`);
