@@ -52,8 +52,11 @@ export class GetDailySalesQuery {
       throw new ValidationError([{ field: 'from', message: `must be on or before "to", at most ${MAX_DAYS} days earlier` }]);
 
     const rows = await read.sql<SalesRow>(
-      `select to_char(day, 'YYYY-MM-DD') as day, currency, orders_count, revenue_cents, refunds_count, refunded_cents
-         from daily_sales where tenant_id = ? and day between ?::date and ?::date order by day, currency`,
+      `select to_char(day, 'YYYY-MM-DD') as day, currency, sum(orders_count)::int as orders_count,
+              sum(revenue_cents)::bigint as revenue_cents, sum(refunds_count)::int as refunds_count,
+              sum(refunded_cents)::bigint as refunded_cents
+         from daily_sales where tenant_id = ? and day between ?::date and ?::date
+        group by day, currency order by day, currency`,
       [principal.tenantId, from, to],
     );
     const items = rows.map((row) => ({

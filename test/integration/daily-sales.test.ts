@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { Customer } from '../../src/commands/customers/customer.entity.js';
+import { Order } from '../../src/commands/orders/order.entity.js';
+import { Product } from '../../src/commands/products/product.entity.js';
+import { newId } from '../../src/platform/ids.js';
+import { DAILY_SALES_SHARDS } from '../../src/queries/daily-sales/daily-sales.projection.js';
+import { principal, rows, storedEvent } from '../support/fixtures.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+const day = '2026-11-26';
+const at = new Date(`${day}T10:00:00Z`);
+
+/** A paid order of the tenant's, as the projections worker receives its OrderPaid. */
+function paidOrder(priceCents: number) {
+  const { product } = Product.create({
+    id: newId(),
+    tenantId: 'acme',
+    sku: 'S',
+    name: 'Mug',
+    priceCents,
+    currency: 'EUR',
+    now: at,
+  });
+  const customer = Object.assign(new Customer(), { tenantId: 'acme', id: 'ada', name: 'Ada', email: 'ada@x.io', version: 1 });
+  const { order } = Order.place({
+    id: newId(),
+    customer,
+    requested: [{ productId: product.id, quantity: 1 }],
+    catalogue: new Map([[product.id, product]]),
+    now: at,
+  });
+  const paid = storedEvent(order.pay('auth', at), 'acme', at);
+  return { paid };
+}
+
+describe('daily_sales: concurrent payments of one tenant (PostgreSQL)', () => {
+  let service: TestService;
+  beforeEach(async () => {
+    service = await startTestService({ api: false });
+  });
+  afterEach(() => service.stop());
+
+  const report = () =>
+    service.services.queries.getDailySales
+      .handle(principal('root', 'acme', ['admin']), { from: day, to: day })
+      .then(({ items }) => items);
+
+  it('When many payments of one tenant are projected at once, then each counts once in the report, and they wrote several rows, not one', async () => {
+    const orders = Array.from({ length: 40 }, (_, i) => paidOrder(100 + i));
+
+    await Promise.all(orders.map(({ paid }) => service.services.projector.project(paid)));
+    await Promise.all(orders.slice(0, 5).map(({ paid }) => service.services.projector.project(paid)));
+
+    const revenue = orders.reduce((sum, _order, i) => sum + 100 + i, 0);
+    expect(await report()).to.deep.equal([
+      { day, currency: 'EUR', ordersCount: 40, revenueCents: revenue, refundsCount: 0, refundedCents: 0, netCents: revenue },
+    ]);
+    const [{ n }] = (await rows<{ n: number }>(service.services, 'select count(*)::int as n from daily_sales')) as [
+      { n: number },
+    ];
+    expect(n).to.be.greaterThan(1).and.at.most(DAILY_SALES_SHARDS);
+  });
+});
