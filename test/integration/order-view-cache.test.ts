@@ -363,10 +363,16 @@ describe('Order cache: the projection announces its changes after commit, and a 
     }
   });
 
-  it('When a change is committed but its announcement is lost (the projections process died in between), then the cache serves the older row for at most ORDER_CACHE_TTL', async () => {
+  it('When a change is committed but its announcement is lost (the projections process died in between), then the cache serves the older row and list page for at most ORDER_CACHE_TTL', async () => {
     const { orderId, placed, paid } = placedAndPaid();
     await service.services.projector.project(placed);
     await cached(orderId);
+    const list = async () =>
+      ((await service.services.queries.listOrders.handle(ada, { limit: 20 })).page.toJSON() as OrderListDto).items.map(
+        (item) => item.status,
+      );
+    await list();
+    expect(cache().pageCount, 'the page is kept').to.equal(1);
     // The projection as the dying process ran it: the trigger was told the change would be announced, and it never was.
     const dying = new Projector(service.services.orm, [createOrderViewProjection(() => undefined)]);
 
@@ -376,8 +382,10 @@ describe('Order cache: the projection announces its changes after commit, and a 
     ])) as [{ status: string }];
     expect(status, 'committed').to.equal('paid');
     expect((await read(orderId)).order.status, 'served from the cache, unannounced').to.equal('placed');
+    expect(await list(), 'the kept page, unannounced').to.deep.equal(['placed']);
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await read(orderId)).order.status, 'after ORDER_CACHE_TTL').to.equal('paid');
+    expect(await list(), 'the page after ORDER_CACHE_TTL').to.deep.equal(['paid']);
   });
 });
