@@ -205,6 +205,15 @@ const schema = z
       .min(1)
       .default(8)
       .describe('Attempts of a projection job before it is dead-lettered (backoff from 250 ms)'),
+    PROJECTION_BATCH_SIZE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(50)
+      .describe(
+        'Most events in one projections job, applied in one transaction (the relay puts the events of a cycle in as few jobs as this allows; 1: a job per event); rebuilds replay in transactions of this size too',
+      ),
     WORKER_ROLES: csv
       .pipe(z.array(z.string().regex(/^[a-z][a-z-]*$/, 'a role name')).min(1))
       .default(['all'])

@@ -60,6 +60,8 @@ export function createReadSide(
     consistencyWaitMs: number;
     /** Prefix of the read side's Redis keys: catalogue pages, rebuild locks and progress. */
     redisPrefix: string;
+    /** Most events a rebuild applies in one transaction. */
+    rebuildBatchSize?: number;
     /** The order cache's LISTEN session goes to the primary: NOTIFY does not reach replicas. */
     orderCache: { databaseUrl: string; size: number; ttlMs: number; pageBytes?: number };
   },
@@ -71,13 +73,18 @@ export function createReadSide(
     announceOrderView: (change) => notifier.notify(ORDER_VIEW_CHANNEL, orderViewChangePayload(change)),
   });
   const all: Projection[] = Object.values(projections);
-  const projector = new Projector(orm, all);
+  const projector = new Projector(orm, all, (error) =>
+    logger.warn('a projection batch deadlocked; it runs again', { error: error.message }),
+  );
   const orderCache = new OrderViewCache(settings.orderCache, logger);
   return {
     projections,
     orderCache,
     projector,
-    rebuilds: new ProjectionRebuilds(orm, projector, all, redis, logger, { prefix: settings.redisPrefix }),
+    rebuilds: new ProjectionRebuilds(orm, projector, all, redis, logger, {
+      prefix: settings.redisPrefix,
+      eventsPerTransaction: settings.rebuildBatchSize,
+    }),
     // Every query is observed here, once: queries never time or log themselves.
     queries: observer.wrapAll('query', {
       getOrder: new GetOrderQuery(reader, orderCache),

@@ -21,3 +21,15 @@ export function eventFromJob(data: unknown): DomainEvent {
   if (problems.length) throw new UnrecoverableError(`not a known event envelope (bad ${problems.join(', ')})`);
   return upcast(event as DomainEvent);
 }
+
+/** The job name of a batch of events (a lone event's job is named after its type). */
+export const BATCH_JOB_NAME = 'batch';
+
+/** A batched queue's job data when it carries several events (src/workers/queues.ts: `batchSize`). */
+export interface EventBatch {
+  events: unknown[];
+}
+
+export function isEventBatch(data: unknown): data is EventBatch {
+  return typeof data === 'object' && data !== null && Array.isArray((data as Partial<EventBatch>).events);
+}

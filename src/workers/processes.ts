@@ -56,9 +56,10 @@ function defineProcess<K extends keyof ProcessDependencies>(
  * so a queue without a process does not compile.
  */
 export const PROCESSES: Record<QueueName, ProcessFactory> = {
-  projections: defineProcess('projections', ['projector', 'metrics', 'commandFailures'], (deps) => ({
-    handler: projectionsHandler(deps.projector, deps.metrics),
-    // A command whose events cannot be projected is reported failed, not left "accepted" forever.
+  projections: defineProcess('projections', ['projector', 'metrics', 'commandFailures', 'queues'], (deps) => ({
+    handler: projectionsHandler(deps.projector, deps.metrics, deps.queues.get('projections')!),
+    // A command whose events cannot be projected is reported failed, not left "accepted" forever
+    // (a batch's bad event is dead-lettered in a job of its own, which carries its command id).
     onDeadLetter: async (job, error) => {
       const commandId = (job.data as { commandId?: unknown } | null)?.commandId;
       if (typeof commandId === 'string') await deps.commandFailures.record(commandId, error.message);

@@ -13,8 +13,17 @@ import { EVENT_HAS_WEBHOOK_SUBSCRIBER } from './processes/webhook-subscribers.js
 export interface QueueDeclaration {
   /** The WORKER_ROLES value whose workers drain this queue. */
   role: string;
-  /** Event types the relay enqueues here, one job per event (job id = event id). */
+  /**
+   * Event types the relay enqueues here: one job per event (job id = event id), unless the queue
+   * takes batches.
+   */
   receives: readonly DomainEventType[];
+  /**
+   * The queue takes batches: the relay puts the events of one cycle in jobs of up to this many
+   * (src/workers/job-envelope.ts: EventBatch); a lone event still goes as a job of its own. Its
+   * handler must take both, and a batched queue's events are due at once (no `delayMs`).
+   */
+  batchSize?: (config: Config) => number;
   /**
    * Only events for which this holds are enqueued here: an SQL boolean over the outbox row `event`,
    * evaluated by the relay in the statement that claims the row (one snapshot, no further round
@@ -34,6 +43,8 @@ export const QUEUES = {
   projections: {
     role: 'projections',
     receives: DOMAIN_EVENT_TYPES,
+    // One transaction (one commit) and one job's Redis round trips for many events.
+    batchSize: (config) => config.PROJECTION_BATCH_SIZE,
     attempts: (config) => config.PROJECTION_ATTEMPTS,
     backoffMs: fixed(250),
   },
@@ -121,6 +132,8 @@ export interface Route {
   delayMs: number;
   /** The queue's `onlyIf`: the event goes there only if this SQL condition holds for its row. */
   onlyIf?: string;
+  /** The queue's `batchSize`: most events in one of its jobs (unset: one job per event). */
+  batchSize?: number;
 }
 
 /** The routing table, derived from the declarations: event type -> routes. */
@@ -128,7 +141,12 @@ export function routingTable(config: Config): ReadonlyMap<string, readonly Route
   const table = new Map<string, Route[]>();
   for (const queue of QUEUE_NAMES) {
     const declared: QueueDeclaration = QUEUES[queue];
-    const route: Route = { queue, delayMs: declared.delayMs?.(config) ?? 0, onlyIf: declared.onlyIf };
+    const route: Route = {
+      queue,
+      delayMs: declared.delayMs?.(config) ?? 0,
+      onlyIf: declared.onlyIf,
+      batchSize: declared.batchSize?.(config),
+    };
     for (const type of declared.receives) table.set(type, [...(table.get(type) ?? []), route]);
   }
   return table;

@@ -2,15 +2,20 @@ import { expect } from 'chai';
 import type { Queue } from 'bullmq';
 import pg from 'pg';
 import { openQueue, QueueConnections } from '../../src/platform/queues.js';
+import { BATCH_JOB_NAME } from '../../src/workers/job-envelope.js';
 import { QUEUE_NAMES, routingTable, type QueueName } from '../../src/workers/queues.js';
 import { OutboxRelay, RELAY_SESSION_NAME } from '../../src/workers/relay/outbox-relay.js';
+import { carriedEvents, eventIdsOf } from '../support/carried-events.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
 import { freePort } from '../support/ports.js';
 import { startRedis, stopRedis } from '../support/private-servers.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-/** Real queues, wrapped to count every job added (`add` or `addBulk`) per job id (BullMQ itself would hide a duplicate). */
+/**
+ * Real queues, wrapped to count every job added (`add` or `addBulk`) per job id, or per event id
+ * for a batch of events (BullMQ itself would hide a duplicate).
+ */
 function countingQueues(queues: ReadonlyMap<QueueName, Queue>) {
   const adds = new Map<string, number>();
   const count = (name: string, jobId: string | undefined) => {
@@ -29,7 +34,7 @@ function countingQueues(queues: ReadonlyMap<QueueName, Queue>) {
             };
           if (property === 'addBulk')
             return (jobs: Parameters<Queue['addBulk']>[0]) => {
-              for (const job of jobs) count(name, job.opts?.jobId);
+              for (const job of jobs) for (const id of eventIdsOf(job)) count(name, id);
               return target.addBulk(jobs);
             };
           return Reflect.get(target, property, receiver);
@@ -150,8 +155,8 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     expect(events.every((event) => event.published_at !== null)).to.equal(true);
     expect(adds.size).to.be.at.least(events.length);
     expect([...adds.values()].every((count) => count === 1)).to.equal(true);
-    const projectionJobs = await service.services.queues.get('projections')!.getJobs(['waiting']);
-    expect(projectionJobs.map((job) => job.id).sort()).to.deep.equal(events.map((event) => event.id).sort());
+    const projected = await carriedEvents(service.services.queues.get('projections')!, ['waiting']);
+    expect(projected).to.deep.equal(events.map((event) => event.id).sort());
     const orderPlaced = events.filter((event) => event.type === 'OrderPlaced').length;
     expect(orderPlaced).to.equal(30);
     expect(await service.services.queues.get('payments')!.getJobCountByTypes('waiting')).to.equal(orderPlaced);
@@ -186,8 +191,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
 
     expect(await relay(service.services.queues).publishBatch()).to.equal(events.length);
 
-    const queued = async (queue: QueueName) =>
-      (await service.services.queues.get(queue)!.getJobs(['waiting', 'delayed'])).map((job) => job.id).sort();
+    const queued = async (queue: QueueName) => carriedEvents(service.services.queues.get(queue)!, ['waiting', 'delayed']);
     const acmePlaced = events.filter((event) => event.tenant_id === 'acme' && event.type === 'OrderPlaced');
     expect(acmePlaced).to.have.length(1);
     expect(await queued('webhooks')).to.deep.equal([acmePlaced[0]!.id]);
@@ -256,8 +260,10 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       events.map((event) => `projections/${event.id}`).sort(),
     );
     expect([...standing.adds.values()].every((count) => count === 1)).to.equal(true);
-    // The dead cycle had enqueued them already: the job ids keep one job per event.
-    expect(await service.services.queues.get('projections')!.getJobCountByTypes('waiting')).to.equal(events.length);
+    // The dead cycle had enqueued them already, in the same composition: the job id keeps one job.
+    expect(await carriedEvents(service.services.queues.get('projections')!, ['waiting'])).to.deep.equal(
+      events.map((event) => event.id).sort(),
+    );
   });
 
   it('When Redis is down at commit time, then the command is still accepted and its events wait in the outbox until Redis is back', async () => {
@@ -290,7 +296,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
         );
         expect(published).to.equal(4);
         expect(await rows(service.services, 'select 1 from outbox_events where published_at is null')).to.have.length(0);
-        expect(await queues.get('projections')!.getJobCountByTypes('waiting')).to.equal(4);
+        expect(await carriedEvents(queues.get('projections')!, ['waiting'])).to.have.length(4);
       } finally {
         await Promise.allSettled([...queues.values()].map((queue) => queue.close()));
         await stopRedis(revived);
@@ -323,7 +329,39 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
 
     expect(adds.size).to.be.at.least(events.length);
     expect([...adds.values()].every((count) => count === 2)).to.equal(true);
-    expect(await service.services.queues.get('projections')!.getJobCountByTypes('waiting')).to.equal(events.length);
+    // Published again in the same composition: the batch's job id keeps one job of them.
+    expect(await carriedEvents(service.services.queues.get('projections')!, ['waiting'])).to.deep.equal(
+      events.map((event) => event.id).sort(),
+    );
+  });
+
+  it('When a cycle publishes several events, then the projections queue gets them in jobs of up to its batch size, a lone one as its own job', async () => {
+    await placeOrders(3);
+    const events = await rows<{ id: string }>(service.services, 'select id from outbox_events order by position');
+    expect(events).to.have.length(5); // the product, the profile and three orders
+    const routes = routingTable({ ...service.config, PROJECTION_BATCH_SIZE: 2 });
+    const { config, clock, logger } = service.services;
+    const batching = new OutboxRelay(
+      service.services.queues,
+      { databaseUrl: config.DATABASE_URL, batchSize: 100, pollIntervalMs: 1000, routes, publishTimeoutMs: 1000 },
+      clock,
+      logger,
+    );
+    relays.push(batching);
+
+    expect(await batching.publishBatch()).to.equal(5);
+
+    const jobs = await service.services.queues.get('projections')!.getJobs(['waiting']);
+    const carried = jobs.map((job) => ({ name: job.name, events: eventIdsOf(job) }));
+    const ids = events.map((event) => event.id);
+    expect(carried).to.have.deep.members([
+      { name: BATCH_JOB_NAME, events: ids.slice(0, 2) },
+      { name: BATCH_JOB_NAME, events: ids.slice(2, 4) },
+      { name: 'OrderPlaced', events: ids.slice(4) },
+    ]);
+    expect(jobs.find((job) => job.name === 'OrderPlaced')!.id).to.equal(ids[4]);
+    // Every other queue still gets a job per event.
+    expect(await service.services.queues.get('payments')!.getJobCountByTypes('waiting')).to.equal(3);
   });
 
   it('When an order is placed, then its expiry job is delayed by the payment timeout counted from the event', async () => {
@@ -360,7 +398,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       await placeOrders(1);
       const projections = service.services.queues.get('projections')!;
       await eventually(
-        async () => (await projections.getJobCountByTypes('waiting')) === 3,
+        async () => (await carriedEvents(projections, ['waiting'])).length === 3,
         30_000,
         'the relay to publish the committed events',
       );

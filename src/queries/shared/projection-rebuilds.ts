@@ -25,6 +25,8 @@ export interface RebuildSettings {
   /** Prefix of the Redis keys that hold each rebuild's lock and progress. */
   prefix: string;
   batchSize?: number;
+  /** Most events applied in one transaction (PROJECTION_BATCH_SIZE). */
+  eventsPerTransaction?: number | undefined;
 }
 
 /**
@@ -33,7 +35,8 @@ export interface RebuildSettings {
  * progress is kept there, so any API replica can report it.
  *
  * A rebuild empties the projection's tables and inbox in one transaction, then replays every event
- * it follows in log order through the same inbox-guarded path as live delivery. Live events
+ * it follows in log order through the same inbox-guarded path as live delivery, a batch of events
+ * per transaction. Live events
  * arriving meanwhile are safe: whichever path applies an event first records it, the other skips it.
  */
 export class ProjectionRebuilds {
@@ -114,7 +117,9 @@ export class ProjectionRebuilds {
           this.settings.batchSize ?? 500,
         ]);
       if (!batch.length) break;
-      for (const row of batch) await this.projector.applyOnce(projection, eventFromLogRow(row));
+      const step = this.settings.eventsPerTransaction ?? 50;
+      for (let from = 0; from < batch.length; from += step)
+        await this.projector.projectAllFor(projection, batch.slice(from, from + step).map(eventFromLogRow));
       after = String(batch.at(-1)!.position);
       progress.applied += batch.length;
       onProgress(progress);

@@ -1,9 +1,23 @@
+import { DeadlockException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEvent } from '../../events/index.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Projection, ProjectionStatement } from './projection.js';
 
+/** Each event of a batch and the projections that applied it (those that had not seen it yet). */
+export type BatchOutcome = Array<{ event: DomainEvent; applied: string[] }>;
+
 /**
- * Applies an event to every projection that follows its type, guarded by the inbox: the
+ * The advisory lock class of a batch's tenant locks (two-key form, so apart from the relay's
+ * one-key RELAY_CYCLE_LOCK): "proj" in ASCII.
+ */
+export const PROJECTION_TENANT_LOCK = 0x70726f6a;
+
+/** A batch that deadlocked (40P01) is run again this many times before the caller sees the error. */
+export const DEADLOCK_RETRIES = 3;
+
+/**
+ * Applies an event to every projection that follows it, guarded by the inbox: the
  * processed_events rows and the read-model changes commit together, so a redelivered event
  * changes nothing.
  */
@@ -11,6 +25,8 @@ export class Projector {
   constructor(
     private readonly orm: Orm,
     private readonly projections: readonly Projection[],
+    /** Told of every deadlock a batch ran into (and is run again after). */
+    private readonly onDeadlock: (error: Error) => void = () => {},
   ) {}
 
   following(type: string): Projection[] {
@@ -27,18 +43,55 @@ export class Projector {
     const following = this.following(event.type);
     if (!following.length) return [];
     const applied = inOneStatement(following)
-      ? await this.projectInOneStatement(event, following)
-      : await this.projectInTransaction(event, following);
-    for (const projection of applied) await projection.afterCommit?.(event);
+      ? await this.projectInOneStatement(this.orm.em.getConnection('write'), event, following)
+      : await this.orm.em.fork().transactional((em) => this.projectInTransaction(em, event, following));
+    await afterCommit(event, applied);
     return applied.map((projection) => projection.name);
   }
 
-  async applyOnce(projection: Projection, event: DomainEvent): Promise<boolean> {
-    const applied = projection.statements
-      ? await this.projectInOneStatement(event, [projection])
-      : await this.projectInTransaction(event, [projection]);
-    for (const done of applied) await done.afterCommit?.(event);
-    return applied.length > 0;
+  /**
+   * Applies several events in one transaction (one commit, one WAL flush), each event as `project`
+   * would, inbox rows included: all of them or none. The transaction first takes a lock per tenant
+   * of the batch, in one order, so that two batches touching the same rows (a tenant's daily_sales
+   * row, a customer's summary) in different orders wait for each other instead of deadlocking; a
+   * deadlock with a lone event's statement (which takes no such lock) runs the batch again.
+   */
+  async projectAll(events: readonly DomainEvent[]): Promise<BatchOutcome> {
+    return this.inBatch(events, (event) => this.following(event.type));
+  }
+
+  /** One projection's part of `projectAll` (rebuilds replay one projection). */
+  async projectAllFor(projection: Projection, events: readonly DomainEvent[]): Promise<BatchOutcome> {
+    return this.inBatch(events, () => [projection]);
+  }
+
+  private async inBatch(
+    events: readonly DomainEvent[],
+    followers: (event: DomainEvent) => readonly Projection[],
+  ): Promise<BatchOutcome> {
+    const work = events.map((event) => ({ event, following: followers(event) })).filter((item) => item.following.length);
+    if (!work.length) return events.map((event) => ({ event, applied: [] }));
+    const tenants = [...new Set(work.map((item) => item.event.tenantId))].sort();
+    const applied = await retryDeadlocks(this.onDeadlock, () =>
+      this.orm.em.fork().transactional(async (em) => {
+        await em.execute(
+          `select pg_advisory_xact_lock(${PROJECTION_TENANT_LOCK}, key)
+             from (select distinct hashtext(tenant) as key from unnest(array[?]::text[]) tenant order by key) keys`,
+          [tenants],
+        );
+        const done = new Map<DomainEvent, Projection[]>();
+        for (const { event, following } of work)
+          done.set(
+            event,
+            inOneStatement(following)
+              ? await this.projectInOneStatement(em, event, following)
+              : await this.projectInTransaction(em, event, following),
+          );
+        return done;
+      }),
+    );
+    for (const [event, projections] of applied) await afterCommit(event, projections);
+    return events.map((event) => ({ event, applied: (applied.get(event) ?? []).map((projection) => projection.name) }));
   }
 
   /**
@@ -46,12 +99,16 @@ export class Projector {
    * own inbox row having been inserted now: PostgreSQL commits (or rolls back) the statement as a
    * whole, and a concurrent delivery of the same event waits on the inbox row and then finds it.
    */
-  private async projectInOneStatement(event: DomainEvent, following: readonly Projection[]): Promise<Projection[]> {
+  private async projectInOneStatement(
+    executor: Pick<EntityManager, 'execute'> | ReturnType<EntityManager['getConnection']>,
+    event: DomainEvent,
+    following: readonly Projection[],
+  ): Promise<Projection[]> {
     const changes: ProjectionStatement[] = following.flatMap((projection) =>
       projection.statements!(event, `exists (select from inbox where consumer = ${literal(projection.name)})`),
     );
     const inbox = inboxInsert(event, following);
-    const rows = await this.orm.em.getConnection('write').execute<{ consumer: string }[]>(
+    const rows = await executor.execute<{ consumer: string }[]>(
       `with inbox as (${inbox.sql})${changes.map((change, index) => `, change_${index} as (${change.sql})`).join('')}
        select consumer from inbox`,
       [...inbox.params, ...changes.flatMap((change) => change.params)],
@@ -60,15 +117,34 @@ export class Projector {
     return following.filter((projection) => fresh.has(projection.name));
   }
 
-  private async projectInTransaction(event: DomainEvent, following: readonly Projection[]): Promise<Projection[]> {
-    return this.orm.em.fork().transactional(async (em) => {
-      const inbox = inboxInsert(event, following);
-      const firstTime = await em.execute<{ consumer: string }[]>(inbox.sql, inbox.params);
-      const fresh = new Set(firstTime.map((row) => row.consumer));
-      const changed = following.filter((projection) => fresh.has(projection.name));
-      for (const projection of changed) await projection.apply(em, event);
-      return changed;
-    });
+  private async projectInTransaction(
+    em: EntityManager,
+    event: DomainEvent,
+    following: readonly Projection[],
+  ): Promise<Projection[]> {
+    const inbox = inboxInsert(event, following);
+    const firstTime = await em.execute<{ consumer: string }[]>(inbox.sql, inbox.params);
+    const fresh = new Set(firstTime.map((row) => row.consumer));
+    const changed = following.filter((projection) => fresh.has(projection.name));
+    for (const projection of changed) await projection.apply(em, event);
+    return changed;
+  }
+}
+
+async function afterCommit(event: DomainEvent, applied: readonly Projection[]): Promise<void> {
+  for (const projection of applied) await projection.afterCommit?.(event);
+}
+
+async function retryDeadlocks<T>(onDeadlock: (error: Error) => void, work: () => Promise<T>): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await work();
+    } catch (error) {
+      const deadlock = error instanceof DeadlockException || (error as { code?: unknown }).code === '40P01';
+      if (!deadlock) throw error;
+      onDeadlock(error as Error);
+      if (retry >= DEADLOCK_RETRIES) throw error;
+    }
   }
 }
 

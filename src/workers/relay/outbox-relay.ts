@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
 import type { JobsOptions, Queue } from 'bullmq';
@@ -8,6 +9,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Logger } from '../../platform/logger.js';
 import { requireDependencies } from '../../platform/required.js';
 import { contextFromCarrier, currentTraceCarrier } from '../../platform/telemetry/propagation.js';
+import { BATCH_JOB_NAME, type EventBatch } from '../job-envelope.js';
 import type { QueueName, Route } from '../queues.js';
 
 export interface RelaySettings {
@@ -37,9 +39,18 @@ interface Cycle {
   skipped: boolean;
 }
 
+/** An event on its way to a batched queue, with its publish span's trace context. */
+interface PublishedEvent {
+  event: EventEnvelope;
+  metadata: string;
+}
+
+/** A cycle's events per batched route, in log order. */
+type Batched = Map<Route, PublishedEvent[]>;
+
 interface BulkJob {
   name: string;
-  data: EventEnvelope;
+  data: EventEnvelope | EventBatch;
   opts: JobsOptions;
 }
 
@@ -47,10 +58,13 @@ interface BulkJob {
  * Moves committed events from the outbox to their BullMQ queues. Each cycle claims a batch of
  * unpublished rows with FOR UPDATE SKIP LOCKED (so several relays share the work without
  * publishing a row twice at once), enqueues one job per route with the event id as job id
- * (a route with an `onlyIf` condition only when the claim found it true for the row),
- * and marks the rows published in the same transaction. If Redis is down the transaction rolls
- * back and the rows wait; if the process dies after enqueueing, the rows are claimed again and
- * BullMQ's job id (plus idempotent consumers) absorbs the repeat.
+ * (a route with an `onlyIf` condition only when the claim found it true for the row), or, for a
+ * queue that takes batches, the cycle's events in jobs of up to its batch size (a job id derived
+ * from the ids of the events in it), and marks the rows published in the same transaction. If
+ * Redis is down the transaction rolls back and the rows wait; if the process dies after
+ * enqueueing, the rows are claimed again and BullMQ's job id (plus idempotent consumers) absorbs
+ * the repeat. A re-claimed event may land in a batch of another composition, and so in a second
+ * job: the consumer's inbox is what keeps it from being applied twice.
  *
  * The relay works on one session of its own, which also LISTENs for the commits' NOTIFY: a
  * cycle is two round trips (`begin` + claim, then mark + `commit`, each sent as one simple
@@ -136,7 +150,8 @@ export class OutboxRelay {
   /**
    * One span per batch, linked to the trace of every event in it (a batch serves many requests),
    * while each event's own publish span continues that event's trace and is what its jobs carry
-   * to their consumers. The jobs of a batch go out with one `addBulk` per queue (one Redis round
+   * to their consumers; a job carrying several events continues the batch span's trace (which
+   * links every event's). The jobs of a cycle go out with one `addBulk` per queue (one Redis round
    * trip per queue instead of one per job).
    */
   private publishAll(rows: ClaimedRow[]): Promise<unknown> {
@@ -151,7 +166,10 @@ export class OutboxRelay {
         const published: Span[] = [];
         try {
           const jobsByQueue = new Map<QueueName, BulkJob[]>();
-          for (const row of rows) published.push(this.jobsOf(row, jobsByQueue));
+          const batched: Batched = new Map();
+          for (const row of rows) published.push(this.jobsOf(row, jobsByQueue, batched));
+          const metadata = JSON.stringify(currentTraceCarrier() ?? {});
+          for (const [route, events] of batched) jobsByQueue.set(route.queue, batchJobs(events, route.batchSize!, metadata));
           return await Promise.all([...jobsByQueue].map(([queue, jobs]) => this.queueOf(queue).addBulk(jobs)));
         } finally {
           for (const eventSpan of published) eventSpan.end();
@@ -161,8 +179,11 @@ export class OutboxRelay {
     );
   }
 
-  /** Files one job per route of the row's event under its queue; returns the event's publish span. */
-  private jobsOf(row: ClaimedRow, jobsByQueue: Map<QueueName, BulkJob[]>): Span {
+  /**
+   * Files one job per route of the row's event under its queue (or the event under its route, for
+   * a queue that takes batches); returns the event's publish span.
+   */
+  private jobsOf(row: ClaimedRow, jobsByQueue: Map<QueueName, BulkJob[]>, batched: Batched): Span {
     const event = eventFromLogRow(row);
     const parent = contextFromCarrier(row.trace_context);
     const span = tracer.startSpan(
@@ -174,6 +195,12 @@ export class OutboxRelay {
     const metadata = JSON.stringify(context.with(trace.setSpan(parent, span), () => currentTraceCarrier() ?? {}));
     for (const route of this.settings.routes.get(event.type) ?? []) {
       if (route.onlyIf !== undefined && row[this.conditions.get(route.onlyIf)!] !== true) continue;
+      if (route.batchSize) {
+        const events = batched.get(route) ?? [];
+        batched.set(route, events);
+        events.push({ event, metadata });
+        continue;
+      }
       const jobs = jobsByQueue.get(route.queue) ?? [];
       jobsByQueue.set(route.queue, jobs);
       jobs.push({
@@ -276,6 +303,31 @@ export class OutboxRelay {
   }
 }
 
+/**
+ * A batched route's events in jobs of up to `size`, in log order. A lone event goes as the job it
+ * would be without batching (its id, its trace); several go as one job whose id is a digest of
+ * their ids: the same events published again are one job, other compositions another.
+ */
+function batchJobs(events: readonly PublishedEvent[], size: number, metadata: string): BulkJob[] {
+  const jobs: BulkJob[] = [];
+  for (let from = 0; from < events.length; from += size) {
+    const chunk = events.slice(from, from + size);
+    if (chunk.length === 1) {
+      const [{ event, metadata: own }] = chunk as [PublishedEvent];
+      jobs.push({ name: event.type, data: event, opts: { jobId: event.id, telemetry: { metadata: own } } });
+      continue;
+    }
+    const ids = chunk.map(({ event }) => event.id);
+    const jobId = `batch-${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 32)}`;
+    jobs.push({
+      name: BATCH_JOB_NAME,
+      data: { events: chunk.map(({ event }) => event) },
+      opts: { jobId, telemetry: { metadata } },
+    });
+  }
+  return jobs;
+}
+
 /** A claimed row, with the value of each route condition for it (`only_if_<n>`), and whether the cycle holds the lock. */
 type ClaimedRow = EventLogRow & { leads: boolean } & Record<string, unknown>;
 
@@ -297,7 +349,8 @@ function claimStatement(batchSize: number, conditions: ReadonlyMap<string, strin
 
 /**
  * Rejects when `work` takes longer than `ms`. A job whose add completes after the rollback is
- * published again later under the same job id, which BullMQ deduplicates.
+ * published again later: under the same job id, which BullMQ deduplicates, or in a batch of
+ * another composition, whose events the consumer's inbox skips.
  */
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -6,9 +6,10 @@ import { percentile, round } from './stats.js';
  * Where one order's freshness goes, stage by stage, from timestamps the pipeline already leaves
  * behind (wall clock, all processes on this machine): the command's `occurred_at` (API, before
  * its commit), the 202 at the harness, the relay's claim (`published_at` is `now()` of the
- * claiming transaction, i.e. when it started), the projection job's BullMQ `timestamp` (built by
- * the relay just before `addBulk`), `processedOn` (a projection worker took it) and `finishedOn`
- * (its transaction committed), and when the harness's watcher first saw the row.
+ * claiming transaction, i.e. when it started), the BullMQ `timestamp` of the projections job that
+ * carried the event (built by the relay just before `addBulk`; a batch of the cycle's events or a
+ * job of its own), `processedOn` (a projection worker took it) and `finishedOn` (its transaction
+ * committed), and when the harness's watcher first saw the row.
  */
 export interface StageTimes {
   /** Per stage: the time since the previous one, p50/p99/max in ms over every order. */
@@ -34,9 +35,9 @@ const STAGES = [
 type Point = 'occurred' | 'accepted' | 'claimed' | 'built' | 'taken' | 'finished' | 'visible';
 
 /**
- * Reads the outbox rows of every OrderPlaced event and the projection job of each (job id = event
- * id; completed jobs are kept, see JOB_RETENTION) and lines them up with the harness's own
- * times per order id (wall clock, ms).
+ * Reads the outbox rows of every OrderPlaced event and the projection job that carried each (a
+ * job of its own or a batch; completed jobs are kept, see JOB_RETENTION) and lines them up with
+ * the harness's own times per order id (wall clock, ms).
  */
 export async function stageTimes(
   databaseUrl: string,
@@ -56,23 +57,19 @@ export async function stageTimes(
   const redis = new Redis(redisUrl);
   const points: Array<Record<Point, number>> = [];
   try {
-    const pipeline = redis.pipeline();
-    for (const row of rows) pipeline.hmget(`${prefix}:projections:${row.event_id}`, 'timestamp', 'processedOn', 'finishedOn');
-    const jobs = (await pipeline.exec()) ?? [];
-    rows.forEach((row, i) => {
+    const jobs = await projectionJobsByEvent(redis, prefix);
+    for (const row of rows) {
       const own = harness.get(row.order_id);
-      const [built, taken, finished] = (jobs[i]?.[1] as Array<string | null> | undefined) ?? [];
-      if (!own || !built || !taken || !finished) return;
+      const job = jobs.get(row.event_id);
+      if (!own || !job) continue;
       points.push({
         occurred: Number(row.occurred),
         accepted: own.accepted,
         claimed: Number(row.claimed),
-        built: Number(built),
-        taken: Number(taken),
-        finished: Number(finished),
+        ...job,
         visible: own.visible,
       });
-    });
+    }
   } finally {
     redis.disconnect();
   }
@@ -82,4 +79,24 @@ export async function stageTimes(
     stages[name] = { p50: round(percentile(spans, 50)), p99: round(percentile(spans, 99)), max: round(Math.max(...spans)) };
   }
   return { stages, orders: points.length };
+}
+
+/** Each completed projections job's times, per event it carried (its own job, or a batch). */
+async function projectionJobsByEvent(
+  redis: Redis,
+  prefix: string,
+): Promise<Map<string, Pick<Record<Point, number>, 'built' | 'taken' | 'finished'>>> {
+  const ids = await redis.zrange(`${prefix}:projections:completed`, '0', '-1');
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hmget(`${prefix}:projections:${id}`, 'data', 'timestamp', 'processedOn', 'finishedOn');
+  const jobs = (await pipeline.exec()) ?? [];
+  const byEvent = new Map<string, Pick<Record<Point, number>, 'built' | 'taken' | 'finished'>>();
+  for (const [, fields] of jobs) {
+    const [data, built, taken, finished] = (fields as Array<string | null> | undefined) ?? [];
+    if (!data || !built || !taken || !finished) continue;
+    const parsed = JSON.parse(data) as { id?: string; events?: Array<{ id: string }> };
+    const times = { built: Number(built), taken: Number(taken), finished: Number(finished) };
+    for (const event of parsed.events ?? [parsed]) if (event.id) byEvent.set(event.id, times);
+  }
+  return byEvent;
 }
