@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Customer } from '../../src/commands/customers/customer.entity.js';
 import { Order } from '../../src/commands/orders/order.entity.js';
 import { Product } from '../../src/commands/products/product.entity.js';
+import type { DomainEvent } from '../../src/events/index.js';
 import { NOTIFIER_SESSION } from '../../src/platform/db/notifier.js';
 import { newId } from '../../src/platform/ids.js';
 import { NotFoundError } from '../../src/platform/errors.js';
@@ -325,18 +326,26 @@ describe('Order cache: the projection announces its changes after commit, and a 
 
   const cache = () => service.services.orderCache;
   const read = (orderId: string) => service.services.queries.getOrder.handle(ada, orderId, {});
-  async function cached(orderId: string) {
+  /**
+   * Projects the order as the projections worker does and caches its row. The cache listens first
+   * and hears the projection's announcement before it is filled: an announcement goes out after the
+   * commit, so heard later it would evict the freshly cached row.
+   */
+  async function projectedAndCached(placed: DomainEvent, orderId: string) {
     const listening = once(cache(), 'listening');
-    await read(orderId);
+    await read(orderId).catch((error: unknown) => expect(error).to.be.instanceOf(NotFoundError)); // not projected yet; the cache starts listening
     await listening;
+    const heard = once(cache(), 'invalidated');
+    await service.services.projector.project(placed);
+    await heard;
+    await read(orderId);
     await read(orderId);
     expect(cache().size, 'the row is cached').to.equal(1);
   }
 
   it("When the projection changes a cached order, then one NOTIFY announces it, sent after the commit from the notifier's session", async () => {
     const { orderId, placed, paid } = placedAndPaid();
-    await service.services.projector.project(placed);
-    await cached(orderId);
+    await projectedAndCached(placed, orderId);
     const listener = new pg.Client({ connectionString: service.config.DATABASE_URL });
     await listener.connect();
     try {
@@ -365,8 +374,7 @@ describe('Order cache: the projection announces its changes after commit, and a 
 
   it('When a change is committed but its announcement is lost (the projections process died in between), then the cache serves the older row and list page for at most ORDER_CACHE_TTL', async () => {
     const { orderId, placed, paid } = placedAndPaid();
-    await service.services.projector.project(placed);
-    await cached(orderId);
+    await projectedAndCached(placed, orderId);
     const list = async () =>
       ((await service.services.queries.listOrders.handle(ada, { limit: 20 })).page.toJSON() as OrderListDto).items.map(
         (item) => item.status,

@@ -36,25 +36,30 @@ export class Projector {
   /**
    * Returns the names of the projections that changed (the others had seen the event already).
    * All of them commit together with their inbox rows: a failure rolls every one back and the job
-   * is retried, so nothing is applied twice or half. When every one is written as SQL
-   * (sqlProjection) and no two share a table, that is one statement; otherwise one transaction.
+   * is retried, so nothing is applied twice or half. A lone event is a batch of one: it waits for
+   * its tenant's lock like any batch (`projectAll` says why that lock is needed).
    */
   async project(event: DomainEvent): Promise<string[]> {
-    const following = this.following(event.type);
-    if (!following.length) return [];
-    const applied = inOneStatement(following)
-      ? await this.projectInOneStatement(this.orm.em.getConnection('write'), event, following)
-      : await this.orm.em.fork().transactional((em) => this.projectInTransaction(em, event, following));
-    await afterCommit(event, applied);
-    return applied.map((projection) => projection.name);
+    const [outcome] = await this.projectAll([event]);
+    return outcome!.applied;
   }
 
   /**
-   * Applies several events in one transaction (one commit, one WAL flush), each event as `project`
-   * would, inbox rows included: all of them or none. The transaction first takes a lock per tenant
-   * of the batch, in one order, so that two batches touching the same rows (a tenant's daily_sales
-   * row, a customer's summary) in different orders wait for each other instead of deadlocking; a
-   * deadlock with a lone event's statement (which takes no such lock) runs the batch again.
+   * Applies several events in one transaction (one commit, one WAL flush), inbox rows included:
+   * all of them or none. Each event's projections are one statement when they are all SQL and no
+   * two share a table, otherwise statements of the same transaction.
+   *
+   * The transaction first takes a lock per tenant of the batch, in one order, and only then reads
+   * anything. Two reasons, both about projections of one tenant running at once:
+   * - a projection that reads another read model would otherwise miss a change committing
+   *   meanwhile, for good: an order projected while its customer's rename commits reads the old
+   *   profile, and the rename's statement, whose snapshot predates the order's row, does not rename
+   *   it (test/integration/projection-races.test.ts). After the lock each statement's snapshot
+   *   includes every earlier commit of the tenant's projections;
+   * - two batches touching the same rows (a tenant's daily_sales rows, a customer's summary) in
+   *   different orders wait for each other instead of deadlocking. A deadlock with another writer
+   *   runs the batch again.
+   * Tenants' projections still run in parallel; one tenant's are applied one transaction at a time.
    */
   async projectAll(events: readonly DomainEvent[]): Promise<BatchOutcome> {
     return this.inBatch(events, (event) => this.following(event.type));
