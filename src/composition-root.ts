@@ -109,7 +109,6 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const readSide = createReadSide(orm, redis, observer, logger, notifier, {
     consistencyWaitMs: config.CONSISTENCY_WAIT_MAX,
     redisPrefix: config.QUEUE_PREFIX,
-    rebuildBatchSize: config.PROJECTION_BATCH_SIZE,
     orderCache: {
       databaseUrl: config.DATABASE_URL,
       size: config.ORDER_CACHE_SIZE,

@@ -60,8 +60,6 @@ export function createReadSide(
     consistencyWaitMs: number;
     /** Prefix of the read side's Redis keys: catalogue pages, rebuild locks and progress. */
     redisPrefix: string;
-    /** Most events a rebuild applies in one transaction. */
-    rebuildBatchSize?: number;
     /** The order cache's LISTEN session goes to the primary: NOTIFY does not reach replicas. */
     orderCache: { databaseUrl: string; size: number; ttlMs: number; pageBytes?: number };
   },
@@ -81,10 +79,7 @@ export function createReadSide(
     projections,
     orderCache,
     projector,
-    rebuilds: new ProjectionRebuilds(orm, projector, all, redis, logger, {
-      prefix: settings.redisPrefix,
-      eventsPerTransaction: settings.rebuildBatchSize,
-    }),
+    rebuilds: new ProjectionRebuilds(orm, projector, all, redis, logger, { prefix: settings.redisPrefix }),
     // Every query is observed here, once: queries never time or log themselves.
     queries: observer.wrapAll('query', {
       getOrder: new GetOrderQuery(reader, orderCache),

@@ -114,7 +114,11 @@ describe('Projection batches: many events, one transaction (PostgreSQL + Redis)'
 
   describe('the projections worker', () => {
     beforeEach(async () => {
-      service = await startTestService({ api: false, roles: ['projections'], env: { PROJECTION_ATTEMPTS: '2' } });
+      service = await startTestService({
+        api: false,
+        roles: ['projections'],
+        env: { PROJECTION_ATTEMPTS: '2', PROJECTION_BATCH_SIZE: '50' },
+      });
     });
 
     function relay() {

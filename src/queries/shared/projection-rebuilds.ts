@@ -25,7 +25,7 @@ export interface RebuildSettings {
   /** Prefix of the Redis keys that hold each rebuild's lock and progress. */
   prefix: string;
   batchSize?: number;
-  /** Most events applied in one transaction (PROJECTION_BATCH_SIZE). */
+  /** Most events applied in one transaction (50). */
   eventsPerTransaction?: number | undefined;
 }
 
