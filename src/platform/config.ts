@@ -210,9 +210,9 @@ const schema = z
       .int()
       .min(1)
       .max(1000)
-      .default(1)
+      .default(50)
       .describe(
-        'Most events in one projections job, applied in one transaction (the relay puts the events of a cycle in as few jobs as this allows). 1, the default: a job per event (batches lengthened freshness here, docs/performance.md)',
+        'Most events in one projections job, applied in one transaction (the relay puts the events of a cycle in as few jobs as this allows; 1: a job per event)',
       ),
     WORKER_ROLES: csv
       .pipe(z.array(z.string().regex(/^[a-z][a-z-]*$/, 'a role name')).min(1))
