@@ -65,6 +65,12 @@ export class Projector {
     return this.inBatch(events, (event) => this.following(event.type));
   }
 
+  /** Applies one event to one projection; false when that projection had seen it already. */
+  async applyOnce(projection: Projection, event: DomainEvent): Promise<boolean> {
+    const [outcome] = await this.projectAllFor(projection, [event]);
+    return outcome!.applied.length > 0;
+  }
+
   /** One projection's part of `projectAll` (rebuilds replay one projection). */
   async projectAllFor(projection: Projection, events: readonly DomainEvent[]): Promise<BatchOutcome> {
     return this.inBatch(events, () => [projection]);
