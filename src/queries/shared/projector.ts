@@ -1,6 +1,6 @@
 import { DeadlockException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { DomainEvent, OrderEvent } from '../../events/index.js';
+import type { DomainEvent } from '../../events/index.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Projection, ProjectionStatement } from './projection.js';
 
@@ -8,10 +8,10 @@ import type { Projection, ProjectionStatement } from './projection.js';
 export type BatchOutcome = Array<{ event: DomainEvent; applied: string[] }>;
 
 /**
- * The advisory lock class of the projections' locks, one per customer (two-key form, so apart
- * from the relay's one-key RELAY_CYCLE_LOCK): "proj" in ASCII.
+ * The advisory lock class of a batch's tenant locks (two-key form, so apart from the relay's
+ * one-key RELAY_CYCLE_LOCK): "proj" in ASCII.
  */
-export const PROJECTION_LOCK = 0x70726f6a;
+export const PROJECTION_TENANT_LOCK = 0x70726f6a;
 
 /** A batch that deadlocked (40P01) is run again this many times before the caller sees the error. */
 export const DEADLOCK_RETRIES = 3;
@@ -49,17 +49,17 @@ export class Projector {
    * all of them or none. Each event's projections are one statement when they are all SQL and no
    * two share a table, otherwise statements of the same transaction.
    *
-   * The transaction first takes a lock per customer of the batch (`lockKeyOf`), in one order, and
-   * only then reads anything. Two reasons, both about projections of one customer running at once:
+   * The transaction first takes a lock per tenant of the batch, in one order, and only then reads
+   * anything. Two reasons, both about projections of one tenant running at once:
    * - a projection that reads another read model would otherwise miss a change committing
    *   meanwhile, for good: an order projected while its customer's rename commits reads the old
    *   profile, and the rename's statement, whose snapshot predates the order's row, does not rename
    *   it (test/integration/projection-races.test.ts). After the lock each statement's snapshot
-   *   includes every earlier commit of that customer's projections;
-   * - two batches touching the same customer's rows in different orders wait for each other
-   *   instead of deadlocking. Rows shared across customers (a tenant's daily_sales rows, spread
-   *   over shards) can still deadlock two batches: the batch is then run again.
-   * Different customers' projections run in parallel, one customer's one transaction at a time.
+   *   includes every earlier commit of the tenant's projections;
+   * - two batches touching the same rows (a tenant's daily_sales rows, a customer's summary) in
+   *   different orders wait for each other instead of deadlocking. A deadlock with another writer
+   *   runs the batch again.
+   * Tenants' projections still run in parallel; one tenant's are applied one transaction at a time.
    */
   async projectAll(events: readonly DomainEvent[]): Promise<BatchOutcome> {
     return this.inBatch(events, (event) => this.following(event.type));
@@ -82,13 +82,13 @@ export class Projector {
   ): Promise<BatchOutcome> {
     const work = events.map((event) => ({ event, following: followers(event) })).filter((item) => item.following.length);
     if (!work.length) return events.map((event) => ({ event, applied: [] }));
-    const keys = [...new Set(work.map((item) => lockKeyOf(item.event)))];
+    const tenants = [...new Set(work.map((item) => item.event.tenantId))].sort();
     const applied = await retryDeadlocks(this.onDeadlock, () =>
       this.orm.em.fork().transactional(async (em) => {
         await em.execute(
-          `select pg_advisory_xact_lock(${PROJECTION_LOCK}, key)
-             from (select distinct hashtext(name) as key from unnest(array[?]::text[]) name order by key) keys`,
-          [keys],
+          `select pg_advisory_xact_lock(${PROJECTION_TENANT_LOCK}, key)
+             from (select distinct hashtext(tenant) as key from unnest(array[?]::text[]) tenant order by key) keys`,
+          [tenants],
         );
         const done = new Map<DomainEvent, Projection[]>();
         for (const { event, following } of work)
@@ -140,21 +140,6 @@ export class Projector {
     for (const projection of changed) await projection.apply(em, event);
     return changed;
   }
-}
-
-/**
- * Whose projections an event's must not run beside: the customer it concerns (an order's, or the
- * customer's own), else its aggregate. Read models that read one another (order_view takes the name
- * from customer_profile_view) do so within one customer.
- */
-function lockKeyOf(event: DomainEvent): string {
-  const owner =
-    event.aggregateType === 'Order'
-      ? `customer:${(event as OrderEvent).payload.order.customerId}`
-      : event.aggregateType === 'Customer'
-        ? `customer:${event.aggregateId}`
-        : `${event.aggregateType}:${event.aggregateId}`;
-  return `${event.tenantId}/${owner}`;
 }
 
 async function afterCommit(event: DomainEvent, applied: readonly Projection[]): Promise<void> {
