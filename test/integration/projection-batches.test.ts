@@ -62,7 +62,7 @@ describe('Projection batches: many events, one transaction (PostgreSQL + Redis)'
 
       const control = sent.map((sql) => sql.trim().toLowerCase()).filter((sql) => /^(begin|commit|rollback)\b/.test(sql));
       expect(control).to.deep.equal(['begin', 'commit']);
-      // begin, the tenant lock, one statement per event (its inbox rows and every projection), commit.
+      // begin, the locks (one statement), one statement per event (its inbox rows and every projection), commit.
       expect(sent).to.have.length(events.length + 3);
       expect(await paidOrders()).to.equal(6);
       expect(await summaries()).to.deep.equal([

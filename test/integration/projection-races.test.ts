@@ -4,6 +4,7 @@ import { Order } from '../../src/commands/orders/order.entity.js';
 import type { DomainEvent } from '../../src/events/index.js';
 import { newId } from '../../src/platform/ids.js';
 import { orderViewProjection } from '../../src/queries/order-view/order-view.projection.js';
+import type { Projection } from '../../src/queries/shared/projection.js';
 import { Projector } from '../../src/queries/shared/projector.js';
 import { rows, storedEvent } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
@@ -25,6 +26,78 @@ describe('Projections of one tenant running at once (PostgreSQL)', () => {
     service = await startTestService({ api: false });
   });
   afterEach(() => service.stop());
+
+  const customer = (id: string, name: string) =>
+    Object.assign(new Customer(), { tenantId: 'acme', id, name, email: `${id}@x.example`, version: 1 });
+  const placedBy = (buyer: Customer) => {
+    const productId = newId();
+    const catalogue = new Map([[productId, { id: productId, name: 'Mug', priceCents: 500, currency: 'EUR', active: true }]]);
+    const { event } = Order.place({
+      id: newId(),
+      customer: buyer,
+      requested: [{ productId, quantity: 1 }],
+      catalogue: catalogue as never,
+      now,
+    });
+    return storedEvent(event, 'acme', now);
+  };
+  /** Makes ada's order_view rows linger before their commit (0.5 s) and waits until one does. */
+  async function lingerOnAda(): Promise<void> {
+    await rows(
+      service.services,
+      `create function linger() returns trigger language plpgsql as $$
+         begin if new.customer_id = 'ada' then perform pg_sleep(0.5); end if; return null; end $$;
+       create trigger linger after insert or update on order_view for each row execute function linger()`,
+    );
+  }
+  const lingering = () =>
+    eventually(
+      async () =>
+        (await rows(service.services, "select 1 from pg_stat_activity where wait_event = 'PgSleep'")).length > 0 || undefined,
+      5_000,
+      "ada's order to be committing",
+    );
+  /** Resolves to which of the two settled first. */
+  const firstOf = (runs: Record<string, Promise<unknown>>) =>
+    Promise.race(Object.entries(runs).map(([name, run]) => run.then(() => name)));
+
+  it("When two customers' orders are projected at once, then neither waits for the other", async () => {
+    const projector = new Projector(service.services.orm, Object.values(service.services.projections));
+    await lingerOnAda();
+
+    const ada = projector.project(placedBy(customer('ada', 'Ada')));
+    await lingering();
+    const bob = projector.project(placedBy(customer('bob', 'Bob')));
+
+    expect(await firstOf({ ada, bob })).to.equal('bob');
+    await ada;
+    expect(await rows(service.services, 'select customer_id from order_view order by customer_id')).to.deep.equal([
+      { customer_id: 'ada' },
+      { customer_id: 'bob' },
+    ]);
+  });
+
+  it("When a projection that names no lock keys follows an event, then it waits for the tenant's other projections", async () => {
+    const projector = new Projector(service.services.orm, Object.values(service.services.projections));
+    const seenAt: number[] = [];
+    const wholeTenant: Projection = {
+      name: 'whole_tenant',
+      eventTypes: ['OrderPlaced'],
+      tables: [],
+      async apply() {
+        seenAt.push(Date.now());
+      },
+    };
+    await lingerOnAda();
+
+    const ada = projector.project(placedBy(customer('ada', 'Ada')));
+    await lingering();
+    const bob = new Projector(service.services.orm, [wholeTenant]).project(placedBy(customer('bob', 'Bob')));
+
+    expect(await firstOf({ ada, bob })).to.equal('ada');
+    expect(await bob).to.deep.equal(['whole_tenant']);
+    expect(seenAt).to.have.length(1);
+  });
 
   it("When an order is projected while its customer's rename is committing, then the order's view ends with the new name", async () => {
     const projector = new Projector(service.services.orm, [orderViewProjection]);

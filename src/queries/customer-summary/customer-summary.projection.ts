@@ -21,6 +21,13 @@ export const customerSummaryProjection = sqlProjection({
   eventTypes: [...ORDER_EVENT_TYPES, 'CustomerProfileChanged'],
   tables: ['customer_summary'],
 
+  // One row per customer: only that customer's events write it.
+  lockKeys(event) {
+    const customerId =
+      event.type === 'CustomerProfileChanged' ? event.payload.profile.customerId : (event as OrderEvent).payload.order.customerId;
+    return [`customer:${customerId}`];
+  },
+
   statements(event, when) {
     if (event.type === 'CustomerProfileChanged') return [knowCustomer(event, when)];
     const orderEvent = event as OrderEvent;

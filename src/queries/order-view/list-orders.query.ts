@@ -43,7 +43,7 @@ export class ListOrdersQuery {
   async handle(principal: Principal, query: ListOrders): Promise<OrderListPage> {
     const key = pageKey(principal, query);
     const cached = query.consistentWith ? undefined : this.cache.getPage(key);
-    if (cached) return { page: cached as JsonBody<OrderListDto>, freshness: null };
+    if (cached) return { page: cached, freshness: null };
 
     const ticket = this.cache.pageTicket();
     const page = await this.read(principal, query);

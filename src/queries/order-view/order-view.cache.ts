@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { JsonBody } from '../../platform/json-body.js';
 import type { Logger } from '../../platform/logger.js';
 import type { OrderViewRow } from './order-view.mapper.js';
+import type { OrderListDto } from './order.dto.js';
 
 /**
  * Where order_view's changes are announced: one row, or '*' for all. The order_view projection
@@ -40,7 +41,7 @@ export interface PageTicket {
 }
 
 interface CachedPage {
-  body: JsonBody;
+  body: JsonBody<OrderListDto>;
   tenantId: string;
   /** The last change heard before the page's SQL: a later change of its tenant voids it. */
   change: number;
@@ -137,7 +138,7 @@ export class OrderViewCache extends EventEmitter<{ invalidated: [key: string]; l
   }
 
   /** A page kept for this exact caller and query (`key`), while no order of its tenant changed since its read began. */
-  getPage(key: string): JsonBody | undefined {
+  getPage(key: string): JsonBody<OrderListDto> | undefined {
     if (!this.pages || this.closed) return undefined;
     this.listen();
     if (!this.listening) return undefined;
@@ -154,7 +155,7 @@ export class OrderViewCache extends EventEmitter<{ invalidated: [key: string]; l
     return this.listening ? { generation: this.generation, change: this.changes } : undefined;
   }
 
-  fillPage(ticket: PageTicket | undefined, tenantId: string, key: string, body: JsonBody): void {
+  fillPage(ticket: PageTicket | undefined, tenantId: string, key: string, body: JsonBody<OrderListDto>): void {
     if (!ticket || !this.pages || !this.listening || ticket.generation !== this.generation) return;
     this.pages.set(key, { body, tenantId, change: ticket.change });
   }

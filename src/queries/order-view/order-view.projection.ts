@@ -18,6 +18,15 @@ export function createOrderViewProjection(announce?: (change: OrderViewChange) =
     eventTypes: [...ORDER_EVENT_TYPES, 'CustomerProfileChanged'],
     tables: ['order_view', 'customer_profile_view'],
 
+    // An order's row reads its customer's profile, and a profile change rewrites the customer's orders.
+    lockKeys(event) {
+      const customerId =
+        event.type === 'CustomerProfileChanged'
+          ? event.payload.profile.customerId
+          : (event as OrderEvent).payload.order.customerId;
+      return [`customer:${customerId}`];
+    },
+
     statements(event, when) {
       if (event.type === 'CustomerProfileChanged') return followProfile(event, when);
       if (event.aggregateType === 'Order') return [upsertOrder(event as OrderEvent, when, Boolean(announce))];

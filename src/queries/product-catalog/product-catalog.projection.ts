@@ -14,6 +14,8 @@ export function productCatalogProjection(cache: ProductCatalogCache): Projection
     eventTypes: PRODUCT_EVENT_TYPES,
     tables: ['product_catalog'],
 
+    lockKeys: (event) => [`product:${(event as ProductEvent).payload.product.productId}`],
+
     statements(event, when) {
       const { product } = (event as ProductEvent).payload;
       const sql = `insert into product_catalog (id, tenant_id, sku, name, price_cents, currency, active, version, updated_at)

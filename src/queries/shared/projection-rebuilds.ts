@@ -132,8 +132,8 @@ export class ProjectionRebuilds {
   /** Empties the projection's tables and its inbox rows, together. */
   private async reset(projection: Projection): Promise<void> {
     await this.orm.em.fork().transactional(async (em) => {
-      // Every projection transaction starts by inserting into processed_events, so taking this
-      // lock first orders the reset after them and before the next ones: no lock cycle with
+      // Every projection transaction inserts into processed_events before it changes a read model,
+      // so taking this lock first orders the reset after them and before the next ones: no lock cycle with
       // live projections (which deadlocked under load) or with a concurrent rebuild.
       await em.execute('lock table processed_events in share row exclusive mode');
       await em.execute(`truncate ${projection.tables.join(', ')}`);

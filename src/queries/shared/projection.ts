@@ -25,6 +25,16 @@ export interface Projection {
    * apply the inbox and every projection of an event in one statement (sqlProjection below).
    */
   statements?(event: DomainEvent, when: string): ProjectionStatement[];
+  /**
+   * What this event's change shares with other events' changes of its tenant, as keys (any text,
+   * within the tenant): the projector never runs two transactions that hold a key in common at
+   * the same time. Name every row the change reads that another event's change writes (order_view
+   * reads the customer's profile: the customer) and every row it writes that another event's change
+   * writes too (a counter shared by many orders), coarser if that is simpler. Without it the change
+   * takes its whole tenant: always safe, and that tenant's projections then run one at a time
+   * while it waits or holds it.
+   */
+  lockKeys?(event: DomainEvent): string[];
   /** After the change committed: invalidate caches and the like. Best effort; never undoes `apply`. */
   afterCommit?(event: DomainEvent): Promise<void>;
 }

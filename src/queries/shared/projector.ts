@@ -8,10 +8,12 @@ import type { Projection, ProjectionStatement } from './projection.js';
 export type BatchOutcome = Array<{ event: DomainEvent; applied: string[] }>;
 
 /**
- * The advisory lock class of a batch's tenant locks (two-key form, so apart from the relay's
- * one-key RELAY_CYCLE_LOCK): "proj" in ASCII.
+ * Advisory lock classes (two-key form, so apart from the relay's one-key RELAY_CYCLE_LOCK): a
+ * tenant's lock, "proj" in ASCII, and the locks of the keys projections name within a tenant
+ * (`Projection.lockKeys`), "prok".
  */
 export const PROJECTION_TENANT_LOCK = 0x70726f6a;
+export const PROJECTION_KEY_LOCK = 0x70726f6b;
 
 /** A batch that deadlocked (40P01) is run again this many times before the caller sees the error. */
 export const DEADLOCK_RETRIES = 3;
@@ -37,7 +39,7 @@ export class Projector {
    * Returns the names of the projections that changed (the others had seen the event already).
    * All of them commit together with their inbox rows: a failure rolls every one back and the job
    * is retried, so nothing is applied twice or half. A lone event is a batch of one: it waits for
-   * its tenant's lock like any batch (`projectAll` says why that lock is needed).
+   * its locks like any batch (`projectAll` says why they are needed).
    */
   async project(event: DomainEvent): Promise<string[]> {
     const [outcome] = await this.projectAll([event]);
@@ -49,17 +51,20 @@ export class Projector {
    * all of them or none. Each event's projections are one statement when they are all SQL and no
    * two share a table, otherwise statements of the same transaction.
    *
-   * The transaction first takes a lock per tenant of the batch, in one order, and only then reads
-   * anything. Two reasons, both about projections of one tenant running at once:
+   * The transaction first takes its locks, in one order, and only then reads anything: for each
+   * tenant of the batch, the tenant's lock (shared) and an exclusive lock per key its projections
+   * name for its events (`Projection.lockKeys`: a customer, a daily_sales row); a projection that
+   * names none takes its tenant's lock exclusively. Two reasons, both about projections of one
+   * tenant running at once:
    * - a projection that reads another read model would otherwise miss a change committing
    *   meanwhile, for good: an order projected while its customer's rename commits reads the old
    *   profile, and the rename's statement, whose snapshot predates the order's row, does not rename
-   *   it (test/integration/projection-races.test.ts). After the lock each statement's snapshot
-   *   includes every earlier commit of the tenant's projections;
-   * - two batches touching the same rows (a tenant's daily_sales rows, a customer's summary) in
-   *   different orders wait for each other instead of deadlocking. A deadlock with another writer
-   *   runs the batch again.
-   * Tenants' projections still run in parallel; one tenant's are applied one transaction at a time.
+   *   it (test/integration/projection-races.test.ts). After the locks each statement's snapshot
+   *   includes every earlier commit of the projections that share a key with it;
+   * - two batches that write the same rows (a customer's summary, a shared daily_sales row) in
+   *   different orders would deadlock on the rows; they wait for each other's key instead, and
+   *   keys are always taken in one order. A deadlock with another writer runs the batch again.
+   * Projections that share no key run in parallel, within a tenant and across tenants.
    */
   async projectAll(events: readonly DomainEvent[]): Promise<BatchOutcome> {
     return this.inBatch(events, (event) => this.following(event.type));
@@ -82,14 +87,10 @@ export class Projector {
   ): Promise<BatchOutcome> {
     const work = events.map((event) => ({ event, following: followers(event) })).filter((item) => item.following.length);
     if (!work.length) return events.map((event) => ({ event, applied: [] }));
-    const tenants = [...new Set(work.map((item) => item.event.tenantId))].sort();
+    const locks = locksOf(work);
     const applied = await retryDeadlocks(this.onDeadlock, () =>
       this.orm.em.fork().transactional(async (em) => {
-        await em.execute(
-          `select pg_advisory_xact_lock(${PROJECTION_TENANT_LOCK}, key)
-             from (select distinct hashtext(tenant) as key from unnest(array[?]::text[]) tenant order by key) keys`,
-          [tenants],
-        );
+        await takeLocks(em, locks);
         const done = new Map<DomainEvent, Projection[]>();
         for (const { event, following } of work)
           done.set(
@@ -111,7 +112,7 @@ export class Projector {
    * whole, and a concurrent delivery of the same event waits on the inbox row and then finds it.
    */
   private async projectInOneStatement(
-    executor: Pick<EntityManager, 'execute'> | ReturnType<EntityManager['getConnection']>,
+    em: EntityManager,
     event: DomainEvent,
     following: readonly Projection[],
   ): Promise<Projection[]> {
@@ -119,7 +120,7 @@ export class Projector {
       projection.statements!(event, `exists (select from inbox where consumer = ${literal(projection.name)})`),
     );
     const inbox = inboxInsert(event, following);
-    const rows = await executor.execute<{ consumer: string }[]>(
+    const rows = await em.execute<{ consumer: string }[]>(
       `with inbox as (${inbox.sql})${changes.map((change, index) => `, change_${index} as (${change.sql})`).join('')}
        select consumer from inbox`,
       [...inbox.params, ...changes.flatMap((change) => change.params)],
@@ -157,6 +158,55 @@ async function retryDeadlocks<T>(onDeadlock: (error: Error) => void, work: () =>
       if (retry >= DEADLOCK_RETRIES) throw error;
     }
   }
+}
+
+interface Lock {
+  /** PROJECTION_TENANT_LOCK or PROJECTION_KEY_LOCK. */
+  lockClass: number;
+  /** Hashed into the lock's second key: the tenant, or the tenant and a key. */
+  name: string;
+  exclusive: boolean;
+}
+
+/**
+ * A batch's locks. Per tenant: the tenant's lock, shared, and a lock per key its projections named
+ * for its events; or only the tenant's lock, exclusive, when one of them named none (it excludes
+ * every projection of the tenant, as each takes the tenant's lock too).
+ */
+function locksOf(work: ReadonlyArray<{ event: DomainEvent; following: readonly Projection[] }>): Lock[] {
+  const keysByTenant = new Map<string, Set<string> | 'whole tenant'>();
+  for (const { event, following } of work)
+    for (const projection of following) {
+      const named = projection.lockKeys?.(event);
+      const keys = keysByTenant.get(event.tenantId) ?? new Set<string>();
+      if (!named || keys === 'whole tenant') keysByTenant.set(event.tenantId, 'whole tenant');
+      else keysByTenant.set(event.tenantId, new Set([...keys, ...named]));
+    }
+  return [...keysByTenant].flatMap(([tenant, keys]) =>
+    keys === 'whole tenant'
+      ? [{ lockClass: PROJECTION_TENANT_LOCK, name: tenant, exclusive: true }]
+      : [
+          { lockClass: PROJECTION_TENANT_LOCK, name: tenant, exclusive: false },
+          ...[...keys].map((key) => ({ lockClass: PROJECTION_KEY_LOCK, name: `${tenant}\u001f${key}`, exclusive: true })),
+        ],
+  );
+}
+
+/**
+ * Takes locks in the one order every batch uses (tenants' locks first, then keys', each by hash),
+ * so that no two batches wait for each other in a cycle. Two names with one hash are one lock: they
+ * wait for each other, nothing worse. Held until the transaction ends.
+ */
+async function takeLocks(em: EntityManager, locks: readonly Lock[]): Promise<void> {
+  await em.execute(
+    `select case when exclusive then pg_advisory_xact_lock(lock_class, hash)
+                 else pg_advisory_xact_lock_shared(lock_class, hash) end
+       from (select lock_class, hashtext(name) as hash, bool_or(exclusive) as exclusive
+               from unnest(array[?]::int[], array[?]::text[], array[?]::bool[]) as wanted(lock_class, name, exclusive)
+              group by lock_class, hash
+              order by lock_class, hash) ordered`,
+    [locks.map((lock) => lock.lockClass), locks.map((lock) => lock.name), locks.map((lock) => lock.exclusive)],
+  );
 }
 
 function inboxInsert(event: DomainEvent, following: readonly Projection[]): ProjectionStatement {

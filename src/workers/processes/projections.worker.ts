@@ -22,12 +22,23 @@ export interface ProjectionsResult {
  * events goes on alone, so an event that takes its worker down cannot take the others with it.
  */
 export function projectionsHandler(projector: Projector, metrics: Metrics, projections: Queue) {
+  // Label children bound once per projection: every applied event passes here, and a label lookup hashes its labels.
+  const boundMetrics = new Map<string, { events: { inc(): void }; lag: { set(seconds: number): void } }>();
+  const metricsOf = (projection: string) => {
+    let bound = boundMetrics.get(projection);
+    if (!bound) {
+      bound = { events: metrics.projectionEvents.labels(projection), lag: metrics.projectionLag.labels(projection) };
+      boundMetrics.set(projection, bound);
+    }
+    return bound;
+  };
   const record = (outcome: BatchOutcome, result: ProjectionsResult) => {
     for (const { event, applied } of outcome) {
       const lagSeconds = (Date.now() - Date.parse(event.occurredAt)) / 1000;
       for (const projection of applied) {
-        metrics.projectionEvents.inc({ projection });
-        metrics.projectionLag.set({ projection }, lagSeconds);
+        const bound = metricsOf(projection);
+        bound.events.inc();
+        bound.lag.set(lagSeconds);
         result.applied[projection] = (result.applied[projection] ?? 0) + 1;
       }
     }
