@@ -60,6 +60,32 @@ describe('Projector: every projection of an event in one transaction (PostgreSQL
     expect(inbox.map((row) => row.consumer)).to.deep.equal(['flaky', 'order_view']);
   });
 
+  it('When a step after the commit fails, then the retried delivery applies nothing again but runs that step again', async () => {
+    const steps: string[] = [];
+    let failures = 1;
+    const cached: Projection = {
+      ...sqlProjection({
+        name: 'cached',
+        eventTypes: ['OrderPlaced'],
+        tables: [],
+        statements: (event, when) => [{ sql: `select 1 where ${when}`, params: [] }],
+      }),
+      async afterCommit(event) {
+        steps.push(event.id);
+        if (failures-- > 0) throw new Error('the cache could not be told');
+      },
+    };
+    const projector = new Projector(service.services.orm, [cached]);
+    const placed = placedEvent();
+
+    const error = await projector.project(placed).catch((cause: Error) => cause);
+    const retried = await projector.project(placed);
+
+    expect(error).to.be.instanceOf(Error);
+    expect(retried).to.deep.equal([]);
+    expect(steps).to.deep.equal([placed.id, placed.id]);
+  });
+
   describe('in one statement (projections written as SQL)', () => {
     const summary = async () => rows<{ orders: number }>(service.services, 'select orders_count as orders from customer_summary');
 

@@ -35,7 +35,11 @@ export interface Projection {
    * while it waits or holds it.
    */
   lockKeys?(event: DomainEvent): string[];
-  /** After the change committed: invalidate caches and the like. Best effort; never undoes `apply`. */
+  /**
+   * After the change committed: invalidate caches and the like. Never undoes `apply`. Runs after
+   * every commit that carried the event, also when the projection had seen it before, so a
+   * delivery retried because this step failed runs it again: it must be safe to repeat.
+   */
   afterCommit?(event: DomainEvent): Promise<void>;
 }
 

@@ -102,7 +102,9 @@ export class Projector {
         return done;
       }),
     );
-    for (const [event, projections] of applied) await afterCommit(event, projections);
+    // Also for projections that had seen the event: a retry after an after-commit step failed finds
+    // the event in the inbox, and must still run the step (a cache invalidation, say).
+    for (const { event, following } of work) await afterCommit(event, following);
     return events.map((event) => ({ event, applied: (applied.get(event) ?? []).map((projection) => projection.name) }));
   }
 
@@ -143,8 +145,8 @@ export class Projector {
   }
 }
 
-async function afterCommit(event: DomainEvent, applied: readonly Projection[]): Promise<void> {
-  for (const projection of applied) await projection.afterCommit?.(event);
+async function afterCommit(event: DomainEvent, following: readonly Projection[]): Promise<void> {
+  for (const projection of following) await projection.afterCommit?.(event);
 }
 
 async function retryDeadlocks<T>(onDeadlock: (error: Error) => void, work: () => Promise<T>): Promise<T> {
