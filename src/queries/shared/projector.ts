@@ -89,18 +89,13 @@ export class Projector {
     if (!work.length) return events.map((event) => ({ event, applied: [] }));
     const locks = locksOf(work);
     const applied = await retryDeadlocks(this.onDeadlock, () =>
-      this.orm.em.fork().transactional(async (em) => {
-        await takeLocks(em, locks);
-        const done = new Map<DomainEvent, Projection[]>();
-        for (const { event, following } of work)
-          done.set(
-            event,
-            inOneStatement(following)
-              ? await this.projectInOneStatement(em, event, following)
-              : await this.projectInTransaction(em, event, following),
-          );
-        return done;
-      }),
+      this.orm.em
+        .fork()
+        .transactional((em) =>
+          work.every(({ following }) => inOneStatement(following))
+            ? this.projectInOneRoundTrip(em, locks, work)
+            : this.projectOneByOne(em, locks, work),
+        ),
     );
     // Also for projections that had seen the event: a retry after an after-commit step failed finds
     // the event in the inbox, and must still run the step (a cache invalidation, say).
@@ -109,24 +104,59 @@ export class Projector {
   }
 
   /**
-   * The inbox insert with every projection's statements as data-modifying CTEs, each gated on its
-   * own inbox row having been inserted now: PostgreSQL commits (or rolls back) the statement as a
-   * whole, and a concurrent delivery of the same event waits on the inbox row and then finds it.
+   * When every event's projections are one statement (`inOneStatement`): the locks and every
+   * event's statement sent together, as one simple query (MikroORM sends its statements with their
+   * values inlined, so several can go at once; each still runs with a snapshot of its own, taken
+   * after the locks), then one query for which inbox rows this transaction inserted: BEGIN, two
+   * round trips and COMMIT, however many events. A failing statement fails the whole query, and
+   * the transaction rolls back.
    */
+  private async projectInOneRoundTrip(em: EntityManager, locks: readonly Lock[], work: readonly Work[]): Promise<Applied> {
+    const statements = [lockStatement(locks), ...work.map(({ event, following }) => eventStatement(event, following))];
+    await em.execute(
+      statements.map((statement) => statement.sql).join(';\n'),
+      statements.flatMap((statement) => statement.params),
+    );
+    // Rows this transaction inserted carry its id as xmin; a delivery another transaction made first inserted none here.
+    const fresh = await em.execute<Array<{ consumer: string; event_id: string }>>(
+      `select consumer, event_id from processed_events
+        where consumer in (?) and event_id in (?) and xmin = pg_current_xact_id()::xid`,
+      [
+        [...new Set(work.flatMap(({ following }) => following.map((projection) => projection.name)))],
+        work.map(({ event }) => event.id),
+      ],
+    );
+    const freshPairs = new Set(fresh.map((row) => `${row.consumer} ${row.event_id}`));
+    return new Map(
+      work.map(({ event, following }) => [
+        event,
+        following.filter((projection) => freshPairs.has(`${projection.name} ${event.id}`)),
+      ]),
+    );
+  }
+
+  /** Otherwise: the locks, then each event's statement, or its inbox insert and each projection's `apply`. */
+  private async projectOneByOne(em: EntityManager, locks: readonly Lock[], work: readonly Work[]): Promise<Applied> {
+    const lock = lockStatement(locks);
+    await em.execute(lock.sql, lock.params);
+    const done: Applied = new Map();
+    for (const { event, following } of work)
+      done.set(
+        event,
+        inOneStatement(following)
+          ? await this.projectInOneStatement(em, event, following)
+          : await this.projectInTransaction(em, event, following),
+      );
+    return done;
+  }
+
   private async projectInOneStatement(
     em: EntityManager,
     event: DomainEvent,
     following: readonly Projection[],
   ): Promise<Projection[]> {
-    const changes: ProjectionStatement[] = following.flatMap((projection) =>
-      projection.statements!(event, `exists (select from inbox where consumer = ${literal(projection.name)})`),
-    );
-    const inbox = inboxInsert(event, following);
-    const rows = await em.execute<{ consumer: string }[]>(
-      `with inbox as (${inbox.sql})${changes.map((change, index) => `, change_${index} as (${change.sql})`).join('')}
-       select consumer from inbox`,
-      [...inbox.params, ...changes.flatMap((change) => change.params)],
-    );
+    const statement = eventStatement(event, following);
+    const rows = await em.execute<{ consumer: string }[]>(statement.sql, statement.params);
     const fresh = new Set(rows.map((row) => row.consumer));
     return following.filter((projection) => fresh.has(projection.name));
   }
@@ -162,6 +192,10 @@ async function retryDeadlocks<T>(onDeadlock: (error: Error) => void, work: () =>
   }
 }
 
+type Work = { event: DomainEvent; following: readonly Projection[] };
+/** Each event of a transaction and the projections that applied it. */
+type Applied = Map<DomainEvent, Projection[]>;
+
 interface Lock {
   /** PROJECTION_TENANT_LOCK or PROJECTION_KEY_LOCK. */
   lockClass: number;
@@ -175,7 +209,7 @@ interface Lock {
  * for its events; or only the tenant's lock, exclusive, when one of them named none (it excludes
  * every projection of the tenant, as each takes the tenant's lock too).
  */
-function locksOf(work: ReadonlyArray<{ event: DomainEvent; following: readonly Projection[] }>): Lock[] {
+function locksOf(work: readonly Work[]): Lock[] {
   const keysByTenant = new Map<string, Set<string> | 'whole tenant'>();
   for (const { event, following } of work)
     for (const projection of following) {
@@ -199,16 +233,33 @@ function locksOf(work: ReadonlyArray<{ event: DomainEvent; following: readonly P
  * so that no two batches wait for each other in a cycle. Two names with one hash are one lock: they
  * wait for each other, nothing worse. Held until the transaction ends.
  */
-async function takeLocks(em: EntityManager, locks: readonly Lock[]): Promise<void> {
-  await em.execute(
-    `select case when exclusive then pg_advisory_xact_lock(lock_class, hash)
+function lockStatement(locks: readonly Lock[]): ProjectionStatement {
+  return {
+    sql: `select case when exclusive then pg_advisory_xact_lock(lock_class, hash)
                  else pg_advisory_xact_lock_shared(lock_class, hash) end
        from (select lock_class, hashtext(name) as hash, bool_or(exclusive) as exclusive
                from unnest(array[?]::int[], array[?]::text[], array[?]::bool[]) as wanted(lock_class, name, exclusive)
               group by lock_class, hash
               order by lock_class, hash) ordered`,
-    [locks.map((lock) => lock.lockClass), locks.map((lock) => lock.name), locks.map((lock) => lock.exclusive)],
+    params: [locks.map((lock) => lock.lockClass), locks.map((lock) => lock.name), locks.map((lock) => lock.exclusive)],
+  };
+}
+
+/**
+ * The inbox insert with every projection's statements as data-modifying CTEs, each gated on its
+ * own inbox row having been inserted now: PostgreSQL commits (or rolls back) the statement as a
+ * whole, and a concurrent delivery of the same event waits on the inbox row and then finds it.
+ */
+function eventStatement(event: DomainEvent, following: readonly Projection[]): ProjectionStatement {
+  const changes: ProjectionStatement[] = following.flatMap((projection) =>
+    projection.statements!(event, `exists (select from inbox where consumer = ${literal(projection.name)})`),
   );
+  const inbox = inboxInsert(event, following);
+  return {
+    sql: `with inbox as (${inbox.sql})${changes.map((change, index) => `, change_${index} as (${change.sql})`).join('')}
+       select consumer from inbox`,
+    params: [...inbox.params, ...changes.flatMap((change) => change.params)],
+  };
 }
 
 function inboxInsert(event: DomainEvent, following: readonly Projection[]): ProjectionStatement {
