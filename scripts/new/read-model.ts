@@ -53,6 +53,11 @@ export const ${n.camel}Projection: Projection = {
   eventTypes: DOMAIN_EVENT_TYPES,
   tables: ['${n.snake}'],
 
+  // The one row each event adds to, shared with the tenant's other events of its type: two
+  // transactions adding to it wait for each other instead of deadlocking. A projection that
+  // named no keys would take its whole tenant and hold up every other projection of it.
+  lockKeys: (event: DomainEvent) => [\`${n.snake}:\${event.type}\`],
+
   async apply(em: EntityManager, event: DomainEvent): Promise<void> {
     await em.execute(
       \`insert into ${n.snake} (tenant_id, event_type, events_count) values (?, ?, 1)

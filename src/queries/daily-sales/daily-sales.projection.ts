@@ -1,8 +1,12 @@
 import type { OrderEvent } from '../../events/index.js';
 import { sqlProjection } from '../shared/projection.js';
 
-/** Rows per tenant, day and currency: concurrent payments of one tenant lock different rows. */
-export const DAILY_SALES_SHARDS = 8;
+/**
+ * Rows per tenant, day and currency: concurrent payments of one tenant lock different rows. Each
+ * row is a lock key (`lockKeys`), so a batch of payments holds several of them until its commit:
+ * the more rows, the less two batches share one. The report sums at most this many rows per day.
+ */
+export const DAILY_SALES_SHARDS = 64;
 
 /**
  * daily_sales per tenant, UTC day and currency: paid orders by the day of payment, refunds by
