@@ -1,6 +1,7 @@
 import { DeadlockException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEvent } from '../../events/index.js';
+import { transactionInOneRoundTrip } from '../../platform/db/one-round-trip.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Projection, ProjectionStatement } from './projection.js';
 
@@ -89,13 +90,9 @@ export class Projector {
     if (!work.length) return events.map((event) => ({ event, applied: [] }));
     const locks = locksOf(work);
     const applied = await retryDeadlocks(this.onDeadlock, () =>
-      this.orm.em
-        .fork()
-        .transactional((em) =>
-          work.every(({ following }) => inOneStatement(following))
-            ? this.projectInOneRoundTrip(em, locks, work)
-            : this.projectOneByOne(em, locks, work),
-        ),
+      work.every(({ following }) => inOneStatement(following))
+        ? this.projectInOneRoundTrip(locks, work)
+        : this.orm.em.fork().transactional((em) => this.projectOneByOne(em, locks, work)),
     );
     // Also for projections that had seen the event: a retry after an after-commit step failed finds
     // the event in the inbox, and must still run the step (a cache invalidation, say).
@@ -105,33 +102,20 @@ export class Projector {
 
   /**
    * When every event's projections are one statement (`inOneStatement`): the locks and every
-   * event's statement sent together, as one simple query (MikroORM sends its statements with their
-   * values inlined, so several can go at once; each still runs with a snapshot of its own, taken
-   * after the locks), then one query for which inbox rows this transaction inserted: BEGIN, two
-   * round trips and COMMIT, however many events. A failing statement fails the whole query, and
-   * the transaction rolls back.
+   * event's statement in one transaction sent as one query (`transactionInOneRoundTrip`), each
+   * statement after the locks with a snapshot of its own. One round trip whatever the batch size,
+   * where a MikroORM transaction took one per statement plus BEGIN and COMMIT.
    */
-  private async projectInOneRoundTrip(em: EntityManager, locks: readonly Lock[], work: readonly Work[]): Promise<Applied> {
-    const statements = [lockStatement(locks), ...work.map(({ event, following }) => eventStatement(event, following))];
-    await em.execute(
-      statements.map((statement) => statement.sql).join(';\n'),
-      statements.flatMap((statement) => statement.params),
-    );
-    // Rows this transaction inserted carry its id as xmin; a delivery another transaction made first inserted none here.
-    const fresh = await em.execute<Array<{ consumer: string; event_id: string }>>(
-      `select consumer, event_id from processed_events
-        where consumer in (?) and event_id in (?) and xmin = pg_current_xact_id()::xid`,
-      [
-        [...new Set(work.flatMap(({ following }) => following.map((projection) => projection.name)))],
-        work.map(({ event }) => event.id),
-      ],
-    );
-    const freshPairs = new Set(fresh.map((row) => `${row.consumer} ${row.event_id}`));
+  private async projectInOneRoundTrip(locks: readonly Lock[], work: readonly Work[]): Promise<Applied> {
+    const [, ...perEvent] = await transactionInOneRoundTrip(this.orm, [
+      lockStatement(locks),
+      ...work.map(({ event, following }) => eventStatement(event, following)),
+    ]);
     return new Map(
-      work.map(({ event, following }) => [
-        event,
-        following.filter((projection) => freshPairs.has(`${projection.name} ${event.id}`)),
-      ]),
+      work.map(({ event, following }, index) => {
+        const fresh = new Set(perEvent[index]!.map((row) => row.consumer));
+        return [event, following.filter((projection) => fresh.has(projection.name))];
+      }),
     );
   }
 
