@@ -1,11 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainEvent, DomainEventType } from '../../events/index.js';
+import type { Statement } from '../../platform/db/one-round-trip.js';
 
 /** One SQL statement of a projection's change (`?` placeholders, as `em.execute` takes them). */
-export interface ProjectionStatement {
-  sql: string;
-  params: unknown[];
-}
+export type ProjectionStatement = Statement;
 
 /**
  * A read model's projection: which events it follows and how each changes its tables.
