@@ -226,6 +226,15 @@ const schema = z
         "How long a job's lock lasts without renewal (renewed at half-time); a worker that dies silently releases its jobs after about this long",
       ),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10).describe('Jobs a worker runs at once, per queue'),
+    PAYMENT_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(50)
+      .describe(
+        "Payment jobs a worker runs at once (instead of WORKER_CONCURRENCY): each waits on the gateway and holds no database connection meanwhile, so the gateway's latency, not this process, bounds them; lower it to what the gateway allows per pod",
+      ),
     RELAY_POLL_INTERVAL: durationMs.default(parseDuration('1s')).describe("Relay's safety poll, in case a NOTIFY is missed"),
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100).describe('Outbox rows the relay claims per cycle'),
     RELAY_PUBLISH_TIMEOUT: durationMs

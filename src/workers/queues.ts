@@ -33,6 +33,12 @@ export interface QueueDeclaration {
   /** Jobs are due this long after their event occurred rather than at once (relay lag never lengthens it). */
   delayMs?: (config: Config) => number;
   attempts: (config: Config) => number;
+  /**
+   * Jobs a worker runs at once on this queue (unset: WORKER_CONCURRENCY). For jobs that mostly wait
+   * on something other than this process's CPU and pool, where the shared default would cap the
+   * queue's throughput at concurrency / job duration.
+   */
+  concurrency?: (config: Config) => number;
   /** First retry delay; each further retry waits twice as long. */
   backoffMs: (config: Config) => number;
 }
@@ -51,6 +57,8 @@ export const QUEUES = {
   payments: {
     role: 'payments',
     receives: ['OrderPlaced', 'OrderCancelled'],
+    // A payment job waits on the gateway most of its time, and holds no connection while it does.
+    concurrency: (config) => config.PAYMENT_CONCURRENCY,
     attempts: (config) => config.PAYMENT_ATTEMPTS,
     backoffMs: fixed(500),
   },
@@ -113,6 +121,12 @@ export const STALLS_PER_ATTEMPT = 3;
 export function maxStalledCountFor(queue: QueueName, config: Config): number {
   const declared: QueueDeclaration = QUEUES[queue];
   return STALLS_PER_ATTEMPT * (declared.attempts(config) + 1);
+}
+
+/** Jobs a worker of this queue runs at once: its own `concurrency`, else WORKER_CONCURRENCY. */
+export function concurrencyFor(queue: QueueName, config: Config): number {
+  const declared: QueueDeclaration = QUEUES[queue];
+  return declared.concurrency?.(config) ?? config.WORKER_CONCURRENCY;
 }
 
 /** A queue's default job options: attempts and backoff from its declaration, bounded retention. */

@@ -6,7 +6,7 @@ import type { Observer } from '../platform/observe.js';
 import type { QueueConnections } from '../platform/queues.js';
 import { startConsumer, type DeadLetter } from './consumer.js';
 import { PROCESSES, type ProcessDependencies } from './processes.js';
-import { maxStalledCountFor, QUEUE_NAMES, QUEUES, WORKER_ROLES, routingTable, type QueueName } from './queues.js';
+import { concurrencyFor, maxStalledCountFor, QUEUE_NAMES, QUEUES, WORKER_ROLES, routingTable, type QueueName } from './queues.js';
 import { OutboxRelay } from './relay/outbox-relay.js';
 
 /**
@@ -80,6 +80,7 @@ export function startWorkers(services: WorkerDependencies, requested: readonly s
   const workers: Worker[] = processes.map(({ queue, process }) => {
     const consumerSettings = {
       ...settings,
+      concurrency: concurrencyFor(queue, config),
       maxStalledCount: maxStalledCountFor(queue, config),
       onDeadLetter: process.onDeadLetter,
     };
