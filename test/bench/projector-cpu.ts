@@ -15,10 +15,22 @@ const n = Number(process.argv[2] ?? 2000);
 const now = new Date();
 
 function placed(i: number): DomainEvent {
-  const customer = Object.assign(new Customer(), { tenantId: 'acme', id: `c${i % 50}`, name: 'C', email: 'c@x.example', version: 1 });
+  const customer = Object.assign(new Customer(), {
+    tenantId: 'acme',
+    id: `c${i % 50}`,
+    name: 'C',
+    email: 'c@x.example',
+    version: 1,
+  });
   const productId = newId();
   const catalogue = new Map([[productId, { id: productId, name: 'Mug', priceCents: 500, currency: 'EUR', active: true }]]);
-  const { event } = Order.place({ id: newId(), customer, requested: [{ productId, quantity: 1 }], catalogue: catalogue as never, now });
+  const { event } = Order.place({
+    id: newId(),
+    customer,
+    requested: [{ productId, quantity: 1 }],
+    catalogue: catalogue as never,
+    now,
+  });
   return storedEvent(event, 'acme', now);
 }
 
@@ -31,13 +43,17 @@ try {
   let wall = performance.now();
   for (const event of events) await projector.project(event);
   let used = process.cpuUsage(cpu);
-  console.log(`lone: ${((used.user + used.system) / 1000 / n).toFixed(3)} ms CPU, ${((performance.now() - wall) / n).toFixed(3)} ms wall per event`);
+  console.log(
+    `lone: ${((used.user + used.system) / 1000 / n).toFixed(3)} ms CPU, ${((performance.now() - wall) / n).toFixed(3)} ms wall per event`,
+  );
   const more = Array.from({ length: n }, (_, i) => placed(i));
   cpu = process.cpuUsage();
   wall = performance.now();
   for (let i = 0; i < n; i += 10) await projector.projectAll(more.slice(i, i + 10));
   used = process.cpuUsage(cpu);
-  console.log(`batches of 10: ${((used.user + used.system) / 1000 / n).toFixed(3)} ms CPU, ${((performance.now() - wall) / n).toFixed(3)} ms wall per event`);
+  console.log(
+    `batches of 10: ${((used.user + used.system) / 1000 / n).toFixed(3)} ms CPU, ${((performance.now() - wall) / n).toFixed(3)} ms wall per event`,
+  );
 } finally {
   await service.stop();
 }
