@@ -4,35 +4,15 @@
  * (user + system) per event is steadier than wall time on a shared machine.
  * `DATABASE_URL=... REDIS_URL=... tsx test/bench/projector-cpu.ts [n]`
  */
-import { Customer } from '../../src/commands/customers/customer.entity.js';
-import { Order } from '../../src/commands/orders/order.entity.js';
 import type { DomainEvent } from '../../src/events/index.js';
-import { newId } from '../../src/platform/ids.js';
-import { storedEvent } from '../support/fixtures.js';
+import { customerOf, placedOrderEvent } from '../support/fixtures.js';
 import { startTestService } from '../support/test-service.js';
 
 const n = Number(process.argv[2] ?? 2000);
 const now = new Date();
 
-function placed(i: number): DomainEvent {
-  const customer = Object.assign(new Customer(), {
-    tenantId: 'acme',
-    id: `c${i % 50}`,
-    name: 'C',
-    email: 'c@x.example',
-    version: 1,
-  });
-  const productId = newId();
-  const catalogue = new Map([[productId, { id: productId, name: 'Mug', priceCents: 500, currency: 'EUR', active: true }]]);
-  const { event } = Order.place({
-    id: newId(),
-    customer,
-    requested: [{ productId, quantity: 1 }],
-    catalogue: catalogue as never,
-    now,
-  });
-  return storedEvent(event, 'acme', now);
-}
+// 50 customers, as the benchmark's load has.
+const placed = (i: number): DomainEvent => placedOrderEvent(customerOf(`c${i % 50}`), now);
 
 const service = await startTestService({ api: false });
 try {

@@ -1,12 +1,8 @@
 import { expect } from 'chai';
-import { Customer } from '../../src/commands/customers/customer.entity.js';
-import { Order } from '../../src/commands/orders/order.entity.js';
-import type { DomainEvent } from '../../src/events/index.js';
-import { newId } from '../../src/platform/ids.js';
 import { orderViewProjection } from '../../src/queries/order-view/order-view.projection.js';
 import type { Projection } from '../../src/queries/shared/projection.js';
 import { Projector } from '../../src/queries/shared/projector.js';
-import { rows, storedEvent } from '../support/fixtures.js';
+import { customerOf, placedOrderEvent, rows, storedEvent } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -27,20 +23,6 @@ describe('Projections of one tenant running at once (PostgreSQL)', () => {
   });
   afterEach(() => service.stop());
 
-  const customer = (id: string, name: string) =>
-    Object.assign(new Customer(), { tenantId: 'acme', id, name, email: `${id}@x.example`, version: 1 });
-  const placedBy = (buyer: Customer) => {
-    const productId = newId();
-    const catalogue = new Map([[productId, { id: productId, name: 'Mug', priceCents: 500, currency: 'EUR', active: true }]]);
-    const { event } = Order.place({
-      id: newId(),
-      customer: buyer,
-      requested: [{ productId, quantity: 1 }],
-      catalogue: catalogue as never,
-      now,
-    });
-    return storedEvent(event, 'acme', now);
-  };
   /** Makes ada's order_view rows linger before their commit (0.5 s) and waits until one does. */
   async function lingerOnAda(): Promise<void> {
     await rows(
@@ -65,9 +47,9 @@ describe('Projections of one tenant running at once (PostgreSQL)', () => {
     const projector = new Projector(service.services.orm, Object.values(service.services.projections));
     await lingerOnAda();
 
-    const ada = projector.project(placedBy(customer('ada', 'Ada')));
+    const ada = projector.project(placedOrderEvent(customerOf('ada', { name: 'Ada' }), now));
     await lingering();
-    const bob = projector.project(placedBy(customer('bob', 'Bob')));
+    const bob = projector.project(placedOrderEvent(customerOf('bob', { name: 'Bob' }), now));
 
     expect(await firstOf({ ada, bob })).to.equal('bob');
     await ada;
@@ -90,9 +72,11 @@ describe('Projections of one tenant running at once (PostgreSQL)', () => {
     };
     await lingerOnAda();
 
-    const ada = projector.project(placedBy(customer('ada', 'Ada')));
+    const ada = projector.project(placedOrderEvent(customerOf('ada', { name: 'Ada' }), now));
     await lingering();
-    const bob = new Projector(service.services.orm, [wholeTenant]).project(placedBy(customer('bob', 'Bob')));
+    const bob = new Projector(service.services.orm, [wholeTenant]).project(
+      placedOrderEvent(customerOf('bob', { name: 'Bob' }), now),
+    );
 
     expect(await firstOf({ ada, bob })).to.equal('ada');
     expect(await bob).to.deep.equal(['whole_tenant']);
@@ -101,16 +85,9 @@ describe('Projections of one tenant running at once (PostgreSQL)', () => {
 
   it("When an order is projected while its customer's rename is committing, then the order's view ends with the new name", async () => {
     const projector = new Projector(service.services.orm, [orderViewProjection]);
-    const ada = Object.assign(new Customer(), { tenantId: 'acme', id: 'ada', name: 'Ada', email: 'ada@x.example', version: 1 });
+    const ada = customerOf('ada', { name: 'Ada' });
     await projector.project(storedEvent(ada.profileChanged(), 'acme', now));
-    const productId = newId();
-    const catalogue = new Map([[productId, { id: productId, name: 'Mug', priceCents: 500, currency: 'EUR', active: true }]]);
-    const placed = storedEvent(
-      Order.place({ id: newId(), customer: ada, requested: [{ productId, quantity: 1 }], catalogue: catalogue as never, now })
-        .event,
-      'acme',
-      now,
-    ) as DomainEvent;
+    const placed = placedOrderEvent(ada, now);
     const renamed = storedEvent(ada.changeProfile({ name: 'Ada King', email: 'ada@king.example' }, now), 'acme', now);
     // The rename's statement lingers before its commit, long enough for the order to be projected meanwhile.
     await rows(

@@ -1,30 +1,15 @@
 import { expect } from 'chai';
-import { Customer } from '../../src/commands/customers/customer.entity.js';
-import { Order } from '../../src/commands/orders/order.entity.js';
 import type { DomainEvent } from '../../src/events/index.js';
-import { newId } from '../../src/platform/ids.js';
 import { orderViewProjection } from '../../src/queries/order-view/order-view.projection.js';
 import { customerSummaryProjection } from '../../src/queries/customer-summary/customer-summary.projection.js';
 import { sqlProjection, type Projection } from '../../src/queries/shared/projection.js';
 import { Projector } from '../../src/queries/shared/projector.js';
-import { rows, storedEvent } from '../support/fixtures.js';
+import { customerOf, placedOrderEvent, rows } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const now = new Date('2026-11-26T10:00:00Z');
 
-function placedEvent(): DomainEvent {
-  const customer = Object.assign(new Customer(), { tenantId: 'acme', id: 'ada', name: 'Ada', email: 'a@x.example', version: 1 });
-  const productId = newId();
-  const catalogue = new Map([[productId, { id: productId, name: 'Mug', priceCents: 500, currency: 'EUR', active: true }]]);
-  const { event } = Order.place({
-    id: newId(),
-    customer,
-    requested: [{ productId, quantity: 1 }],
-    catalogue: catalogue as never,
-    now,
-  });
-  return storedEvent(event, 'acme', now);
-}
+const placedEvent = (): DomainEvent => placedOrderEvent(customerOf('ada', { name: 'Ada' }), now);
 
 describe('Projector: every projection of an event in one transaction (PostgreSQL)', () => {
   let service: TestService;

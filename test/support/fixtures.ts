@@ -1,3 +1,5 @@
+import { Customer } from '../../src/commands/customers/customer.entity.js';
+import { Order } from '../../src/commands/orders/order.entity.js';
 import type { Services } from '../../src/composition-root.js';
 import type { DomainEvent } from '../../src/events/index.js';
 import { newId } from '../../src/platform/ids.js';
@@ -43,4 +45,23 @@ export function storedEvent(event: object, tenantId: string, at: Date): DomainEv
     occurredAt: at.toISOString(),
     traceContext: null,
   } as DomainEvent;
+}
+
+/** A customer of `tenantId` as the write side loads it (version 1), to build events with. */
+export function customerOf(id: string, { tenantId = 'acme', name = id } = {}): Customer {
+  return Object.assign(new Customer(), { tenantId, id, name, email: `${id}@x.example`, version: 1 });
+}
+
+/** The OrderPlaced of `buyer` for one line of a product of its own, as the projections receive it. */
+export function placedOrderEvent(buyer: Customer, at: Date): DomainEvent {
+  const productId = newId();
+  const catalogue = new Map([[productId, { id: productId, name: 'Mug', priceCents: 500, currency: 'EUR', active: true }]]);
+  const { event } = Order.place({
+    id: newId(),
+    customer: buyer,
+    requested: [{ productId, quantity: 1 }],
+    catalogue: catalogue as never,
+    now: at,
+  });
+  return storedEvent(event, buyer.tenantId, at);
 }

@@ -111,12 +111,7 @@ export class Projector {
       lockStatement(locks),
       ...work.map(({ event, following }) => eventStatement(event, following)),
     ]);
-    return new Map(
-      work.map(({ event, following }, index) => {
-        const fresh = new Set(perEvent[index]!.map((row) => row.consumer));
-        return [event, following.filter((projection) => fresh.has(projection.name))];
-      }),
-    );
+    return new Map(work.map(({ event, following }, index) => [event, freshOf(following, perEvent[index]!)]));
   }
 
   /** Otherwise: the locks, then each event's statement, or its inbox insert and each projection's `apply`. */
@@ -140,9 +135,7 @@ export class Projector {
     following: readonly Projection[],
   ): Promise<Projection[]> {
     const statement = eventStatement(event, following);
-    const rows = await em.execute<{ consumer: string }[]>(statement.sql, statement.params);
-    const fresh = new Set(rows.map((row) => row.consumer));
-    return following.filter((projection) => fresh.has(projection.name));
+    return freshOf(following, await em.execute<{ consumer: string }[]>(statement.sql, statement.params));
   }
 
   private async projectInTransaction(
@@ -151,9 +144,7 @@ export class Projector {
     following: readonly Projection[],
   ): Promise<Projection[]> {
     const inbox = inboxInsert(event, following);
-    const firstTime = await em.execute<{ consumer: string }[]>(inbox.sql, inbox.params);
-    const fresh = new Set(firstTime.map((row) => row.consumer));
-    const changed = following.filter((projection) => fresh.has(projection.name));
+    const changed = freshOf(following, await em.execute<{ consumer: string }[]>(inbox.sql, inbox.params));
     for (const projection of changed) await projection.apply(em, event);
     return changed;
   }
@@ -198,9 +189,11 @@ function locksOf(work: readonly Work[]): Lock[] {
   for (const { event, following } of work)
     for (const projection of following) {
       const named = projection.lockKeys?.(event);
-      const keys = keysByTenant.get(event.tenantId) ?? new Set<string>();
-      if (!named || keys === 'whole tenant') keysByTenant.set(event.tenantId, 'whole tenant');
-      else keysByTenant.set(event.tenantId, new Set([...keys, ...named]));
+      const keys = keysByTenant.get(event.tenantId);
+      if (keys === 'whole tenant') continue;
+      if (!named) keysByTenant.set(event.tenantId, 'whole tenant');
+      else if (keys) for (const key of named) keys.add(key);
+      else keysByTenant.set(event.tenantId, new Set(named));
     }
   return [...keysByTenant].flatMap(([tenant, keys]) =>
     keys === 'whole tenant'
@@ -244,6 +237,12 @@ function eventStatement(event: DomainEvent, following: readonly Projection[]): P
        select consumer from inbox`,
     params: [...inbox.params, ...changes.flatMap((change) => change.params)],
   };
+}
+
+/** The projections whose inbox row the statement inserted now (`returning consumer`): those that had not seen the event. */
+function freshOf(following: readonly Projection[], inserted: ReadonlyArray<{ consumer?: unknown }>): Projection[] {
+  const fresh = new Set(inserted.map((row) => row.consumer));
+  return following.filter((projection) => fresh.has(projection.name));
 }
 
 function inboxInsert(event: DomainEvent, following: readonly Projection[]): ProjectionStatement {
