@@ -9,6 +9,7 @@ import { Migration20261130020000_outbox_events_by_aggregate } from './Migration2
 import { Migration20261130050000_order_view_changes_notify } from './Migration20261130050000_order_view_changes_notify.js';
 import { Migration20261130070000_order_view_announced_after_commit } from './Migration20261130070000_order_view_announced_after_commit.js';
 import { Migration20261130071000_daily_sales_shards } from './Migration20261130071000_daily_sales_shards.js';
+import { Migration20261130120000_jsonb_sum_plpgsql } from './Migration20261130120000_jsonb_sum_plpgsql.js';
 
 /** Every migration, in order. Listed explicitly so compiled and TypeScript runs see the same set. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   Migration20261130050000_order_view_changes_notify,
   Migration20261130070000_order_view_announced_after_commit,
   Migration20261130071000_daily_sales_shards,
+  Migration20261130120000_jsonb_sum_plpgsql,
 ];
