@@ -1,4 +1,6 @@
-import type { QueryResult } from 'pg';
+import { createHash } from 'node:crypto';
+import type { Platform } from '@mikro-orm/core';
+import pg, { type PoolClient, type QueryResult } from 'pg';
 import type { Orm } from './orm.js';
 
 /** One SQL statement with `?` placeholders, as `em.execute` takes it. */
@@ -8,38 +10,126 @@ export interface Statement {
 }
 
 /**
+ * At most this many statements are prepared on one connection; any further statement text runs
+ * inlined. The texts come from code (a projection's statement per event type), so a few; the cap
+ * only bounds a projection that writes its SQL text per event.
+ */
+export const MAX_PREPARED_PER_CONNECTION = 64;
+
+/** What each pooled connection has prepared, by statement name (a connection that is replaced takes its set with it). */
+const preparedOn = new WeakMap<PoolClient, Set<string>>();
+
+/** Statement texts PostgreSQL would not prepare (a parameter whose type it cannot infer): inlined from then on. */
+const unpreparable = new Set<string>();
+
+/**
+ * indeterminate_datatype, ambiguous_parameter, datatype_mismatch, syntax_error (PREPARE takes only
+ * SELECT, INSERT, UPDATE, DELETE, MERGE and VALUES): the text itself cannot be prepared.
+ */
+const NEVER_PREPARABLE = new Set(['42P18', '42P08', '42804', '42601']);
+
+/** invalid_sql_statement_name: an EXECUTE found no such prepared statement (someone ran DEALLOCATE or DISCARD). */
+const NOT_PREPARED = '26000';
+
+/**
  * Runs `statements` as one transaction in one round trip and returns each statement's rows: BEGIN,
  * the statements and COMMIT sent as one simple query, on a connection of MikroORM's own pool to the
- * primary, with the values inlined by MikroORM's own formatting (as `em.execute` sends them). Each
- * statement still runs with a snapshot of its own, taken when it starts. When one fails,
- * PostgreSQL skips the rest (COMMIT included): the transaction is rolled back and the error
+ * primary. Each statement still runs with a snapshot of its own, taken when it starts. When one
+ * fails, PostgreSQL skips the rest (COMMIT included): the transaction is rolled back and the error
  * thrown, so all of them or none commit.
  *
  * For a hot path of several small statements: a MikroORM transaction costs a round trip per
  * statement plus BEGIN and COMMIT, and each round trip costs the process a socket write and a
  * wake-up.
+ *
+ * Each statement runs as `EXECUTE` of a statement prepared once per connection (named after its
+ * text; the first use on a connection costs one more round trip), with its values inlined as the
+ * EXECUTE's arguments by MikroORM's own formatting, as `em.execute` sends them. PostgreSQL then
+ * parses and analyses a statement's text once per connection and, after five runs, plans it once
+ * (a generic plan) where it would otherwise do all three for every statement: for the projections'
+ * statements, several CTEs each, that was more than a third of the database's CPU per order
+ * (docs/performance.md). A statement whose values include an array or an object (which MikroORM
+ * spreads into a list), or whose text PostgreSQL cannot prepare, runs inlined as before.
  */
 export async function transactionInOneRoundTrip(
   orm: Orm,
   statements: readonly Statement[],
 ): Promise<Array<Array<Record<string, unknown>>>> {
   const platform = orm.em.getPlatform();
-  const text = ['begin', ...statements.map(({ sql, params }) => platform.formatQuery(sql, params)), 'commit'].join(';\n');
   const pool = await orm.em.getConnection('write').getNativeClient();
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    // Several statements in one query: pg answers with one result per statement.
-    const results = (await client.query(text)) as unknown as QueryResult[];
-    return results.slice(1, -1).map((result) => result.rows as Array<Record<string, unknown>>);
+    for (let attempt = 1; ; attempt++) {
+      const texts: string[] = [];
+      for (const statement of statements) texts.push(await sqlOf(client, platform, statement));
+      try {
+        // Several statements in one query: pg answers with one result per statement.
+        const results = (await client.query(['begin', ...texts, 'commit'].join(';\n'))) as unknown as QueryResult[];
+        return results.slice(1, -1).map((result) => result.rows as Array<Record<string, unknown>>);
+      } catch (error) {
+        // The statements after the failing one were skipped, and the transaction is open but aborted.
+        await client.query('rollback').catch((cause: unknown) => {
+          broken = cause instanceof Error ? cause : new Error(String(cause));
+        });
+        // Prepared statements outlive transactions, not DEALLOCATE: forget this connection's and prepare again, once.
+        if (broken || attempt > 1 || (error as { code?: unknown }).code !== NOT_PREPARED) throw error;
+        preparedOn.delete(client);
+      }
+    }
   } catch (error) {
-    // The statements after the failing one were skipped, and the transaction is open but aborted.
-    await client.query('rollback').catch((cause: unknown) => {
-      broken = cause instanceof Error ? cause : new Error(String(cause));
-    });
+    // Not an error PostgreSQL answered (a PREPARE's connection failed, say): the connection is not reused.
+    if (!(error instanceof pg.DatabaseError)) broken ??= error as Error;
     throw error;
   } finally {
     // A connection whose rollback failed is discarded, not handed to the next caller.
     client.release(broken);
   }
+}
+
+/** The statement as this connection runs it: `EXECUTE` of its prepared statement (prepared now if needed), or inlined. */
+async function sqlOf(client: PoolClient, platform: Platform, { sql, params }: Statement): Promise<string> {
+  const numbered = unpreparable.has(sql) || !params.every(isScalar) ? undefined : numberedPlaceholders(sql);
+  const prepared = preparedOn.get(client) ?? new Set<string>();
+  preparedOn.set(client, prepared);
+  const name = `cqrs_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+  if (numbered === undefined || (!prepared.has(name) && prepared.size >= MAX_PREPARED_PER_CONNECTION))
+    return platform.formatQuery(sql, params);
+  if (!prepared.has(name)) {
+    try {
+      await client.query(`prepare ${name} as ${numbered}`);
+    } catch (error) {
+      // Run inlined, where any error of the statement's own surfaces; a missing table, say, may exist next time.
+      if (!(error instanceof pg.DatabaseError)) throw error;
+      if (NEVER_PREPARABLE.has(String(error.code))) unpreparable.add(sql);
+      return platform.formatQuery(sql, params);
+    }
+    prepared.add(name);
+  }
+  return params.length
+    ? `execute ${name}(${params.map((value) => platform.formatQuery('?', [value])).join(', ')})`
+    : `execute ${name}`;
+}
+
+/** A value MikroORM formats as one literal (it spreads an array into a list, and would not fit one parameter). */
+function isScalar(value: unknown): boolean {
+  return value === null || value === undefined || value instanceof Date || typeof value !== 'object';
+}
+
+/**
+ * `?` placeholders as `$1`, `$2`, ..., read as MikroORM's `formatQuery` reads them (`\?` is a
+ * question mark); undefined for a text with `??` (an identifier, which no parameter can be).
+ */
+function numberedPlaceholders(sql: string): string | undefined {
+  let numbered = '';
+  let count = 0;
+  for (let at = 0; at < sql.length; at++) {
+    const char = sql[at];
+    if (char === '\\' && sql[at + 1] === '?') {
+      numbered += '?';
+      at++;
+    } else if (char === '?' && sql[at + 1] === '?') return undefined;
+    else numbered += char === '?' ? `$${++count}` : char;
+  }
+  return numbered;
 }
