@@ -19,9 +19,6 @@ export const MAX_PREPARED_PER_CONNECTION = 64;
 /** What each pooled connection has prepared, by statement name (a connection that is replaced takes its set with it). */
 const preparedOn = new WeakMap<PoolClient, Set<string>>();
 
-/** Statement texts PostgreSQL would not prepare (a parameter whose type it cannot infer): inlined from then on. */
-const unpreparable = new Set<string>();
-
 /**
  * indeterminate_datatype, ambiguous_parameter, datatype_mismatch, syntax_error (PREPARE takes only
  * SELECT, INSERT, UPDATE, DELETE, MERGE and VALUES): the text itself cannot be prepared.
@@ -89,26 +86,43 @@ export async function transactionInOneRoundTrip(
 
 /** The statement as this connection runs it: `EXECUTE` of its prepared statement (prepared now if needed), or inlined. */
 async function sqlOf(client: PoolClient, platform: Platform, { sql, params }: Statement): Promise<string> {
-  const numbered = unpreparable.has(sql) || !params.every(isScalar) ? undefined : numberedPlaceholders(sql);
+  const shape = params.every(isScalar) ? shapeOf(sql) : undefined;
   const prepared = preparedOn.get(client) ?? new Set<string>();
   preparedOn.set(client, prepared);
-  const name = `cqrs_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
-  if (numbered === undefined || (!prepared.has(name) && prepared.size >= MAX_PREPARED_PER_CONNECTION))
+  if (!shape || (!prepared.has(shape.name) && prepared.size >= MAX_PREPARED_PER_CONNECTION))
     return platform.formatQuery(sql, params);
-  if (!prepared.has(name)) {
+  if (!prepared.has(shape.name)) {
     try {
-      await client.query(`prepare ${name} as ${numbered}`);
+      await client.query(`prepare ${shape.name} as ${shape.numbered}`);
     } catch (error) {
       // Run inlined, where any error of the statement's own surfaces; a missing table, say, may exist next time.
       if (!(error instanceof pg.DatabaseError)) throw error;
-      if (NEVER_PREPARABLE.has(String(error.code))) unpreparable.add(sql);
+      if (NEVER_PREPARABLE.has(String(error.code))) shapes.set(sql, undefined);
       return platform.formatQuery(sql, params);
     }
-    prepared.add(name);
+    prepared.add(shape.name);
   }
-  return params.length
-    ? `execute ${name}(${params.map((value) => platform.formatQuery('?', [value])).join(', ')})`
-    : `execute ${name}`;
+  const values = params.map((value) => platform.formatQuery('?', [value]));
+  return values.length ? `execute ${shape.name}(${values.join(', ')})` : `execute ${shape.name}`;
+}
+
+/** A statement text's prepared name and its `$n` form; undefined for a text that cannot be prepared. */
+interface Shape {
+  name: string;
+  numbered: string;
+}
+
+/** Shapes by text, worked out once per text (the hot path runs the same few texts over and over). */
+const shapes = new Map<string, Shape | undefined>();
+
+function shapeOf(sql: string): Shape | undefined {
+  if (shapes.has(sql)) return shapes.get(sql);
+  const numbered = numberedPlaceholders(sql);
+  const shape =
+    numbered === undefined ? undefined : { name: `cqrs_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`, numbered };
+  // Bounded like the connections' sets: texts past the bound are worked out each time.
+  if (shapes.size < MAX_PREPARED_PER_CONNECTION * 4) shapes.set(sql, shape);
+  return shape;
 }
 
 /** A value MikroORM formats as one literal (it spreads an array into a list, and would not fit one parameter). */
