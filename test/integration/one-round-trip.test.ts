@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { transactionInOneRoundTrip } from '../../src/platform/db/one-round-trip.js';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { statementInOneRoundTrip, transactionInOneRoundTrip } from '../../src/platform/db/one-round-trip.js';
 import { rows } from '../support/fixtures.js';
 import { statementsDuring } from '../support/statements.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -87,5 +88,16 @@ describe('transactionInOneRoundTrip: several statements, one transaction, one qu
     ]);
 
     expect(results).to.deep.equal([[{ missing: true }], [{ total: 6 }]]);
+  });
+
+  it('When a statement runs alone, then it is autocommitted from its prepared statement, and its errors are MikroORM exceptions as em.execute throws them', async () => {
+    for (let id = 1; id <= 6; id++) await statementInOneRoundTrip(service.services.orm, insert(id, 'alone'));
+
+    const error = await statementInOneRoundTrip(service.services.orm, insert(1, 'again')).catch((cause: Error) => cause);
+
+    expect(error).to.be.instanceOf(UniqueConstraintViolationException);
+    expect(await rows(service.services, 'select count(*)::int as n from round_trip')).to.deep.equal([{ n: 6 }]);
+    const [prepared] = await preparedHere();
+    expect(prepared!.generic_plans + prepared!.custom_plans).to.be.at.least(6);
   });
 });

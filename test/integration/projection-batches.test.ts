@@ -8,7 +8,7 @@ import { OutboxRelay } from '../../src/workers/relay/outbox-relay.js';
 import { carriedEvents } from '../support/carried-events.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
-import { statementsDuring } from '../support/statements.js';
+import { statementsDuring, withoutPrepares } from '../support/statements.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 describe('Projection batches: many events, one transaction (PostgreSQL + Redis)', () => {
@@ -61,8 +61,7 @@ describe('Projection batches: many events, one transaction (PostgreSQL + Redis)'
       const sent = await statementsDuring(() => service.services.projector.projectAll(events));
 
       // One query: begin, the locks, one statement per event (its inbox rows and every projection), commit.
-      // Before it, once per connection, a PREPARE of each statement text the connection had not run (one-round-trip.ts).
-      const transactions = sent.filter((sql) => !sql.startsWith('prepare '));
+      const transactions = withoutPrepares(sent);
       expect(transactions).to.have.length(1);
       const parts = transactions[0]!.split(';\n').map((sql) => sql.trim().toLowerCase());
       expect(parts).to.have.length(events.length + 3);

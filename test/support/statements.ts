@@ -26,3 +26,12 @@ export async function statementsDuring(work: () => Promise<unknown>): Promise<st
   }
   return sent;
 }
+
+/**
+ * The statements without the PREPAREs among them: a connection prepares each statement text the
+ * first time it runs it (src/platform/db/one-round-trip.ts), once per connection, not once per
+ * command or batch.
+ */
+export function withoutPrepares(statements: readonly string[]): string[] {
+  return statements.filter((sql) => !/^\s*prepare\s/i.test(sql));
+}

@@ -3,6 +3,7 @@ import { eventLogInsert, eventLogInsertFrom, eventLogValues } from '../../events
 import type { NewEvent } from '../../events/index.js';
 import type { Clock } from '../../platform/clock.js';
 import { insertOf, updateAtVersionOf, type Statement } from '../../platform/db/insert-of.js';
+import { statementInOneRoundTrip } from '../../platform/db/one-round-trip.js';
 import type { Orm } from '../../platform/db/orm.js';
 import { newId } from '../../platform/ids.js';
 import { currentTraceCarrier } from '../../platform/telemetry/propagation.js';
@@ -68,6 +69,13 @@ export class CommandRunner {
     private readonly wakeRelay: () => void = () => undefined,
   ) {}
 
+  /**
+   * The closing statement of a command without a transaction, autocommitted: as the statement
+   * PostgreSQL prepared on the connection, so it is parsed and planned once per connection
+   * instead of once per command (src/platform/db/one-round-trip.ts).
+   */
+  private readonly alone: Execute = (sql, params) => statementInOneRoundTrip(this.orm, { sql, params });
+
   async run<T extends CommandTarget>(
     type: string,
     principal: Principal,
@@ -127,7 +135,7 @@ export class CommandRunner {
     const { target, aggregate, expectedVersion } = decide({ commandId, now, record: (event) => events.push(event) });
     const em = this.orm.em.fork();
     const entry = { id: commandId, type, principal, target, now, traceContext: currentTraceCarrier() };
-    const applied = await writeJournal(em, entry, [], events, updateAtVersionOf(em, aggregate, expectedVersion));
+    const applied = await writeJournal(this.alone, entry, [], events, updateAtVersionOf(em, aggregate, expectedVersion));
     if (applied) this.committed(events);
     return applied ? { ...target, commandId } : null;
   }
@@ -150,7 +158,7 @@ export class CommandRunner {
     em.getUnitOfWork().computeChangeSets();
     if (em.getUnitOfWork().getChangeSets().length)
       throw new Error(`${type} changed a loaded entity in runner.create: use runner.run, or call needsTransaction() first`);
-    await writeJournal(em, decided.entry, decided.inserts(), decided.events);
+    await writeJournal(this.alone, decided.entry, decided.inserts(), decided.events);
     this.committed(decided.events);
     return decided.accepted;
   }
@@ -165,7 +173,7 @@ export class CommandRunner {
       const decided = await this.decide(em, type, principal, work, () => undefined);
       // Changes to loaded aggregates, through the unit of work.
       await em.flush();
-      await writeJournal(em, decided.entry, decided.inserts(), decided.events);
+      await writeJournal((sql, params) => em.execute(sql, params), decided.entry, decided.inserts(), decided.events);
       await options.beforeCommit?.(em, decided.accepted);
       return decided;
     });
@@ -209,6 +217,9 @@ export class CommandRunner {
   }
 }
 
+/** Runs one statement: on the command's transaction (`em.execute`), or alone. */
+type Execute = (sql: string, params: unknown[]) => Promise<unknown[]>;
+
 /** Thrown by `needsTransaction()` outside a transaction; never leaves the runner. */
 const TRANSACTION_NEEDED = Symbol('transaction needed');
 
@@ -243,7 +254,7 @@ interface JournalEntry {
  * Returns how many rows the guard updated (1 without a guard).
  */
 async function writeJournal(
-  em: EntityManager,
+  execute: Execute,
   command: JournalEntry,
   inserts: Statement[],
   events: NewEvent[],
@@ -271,7 +282,7 @@ async function writeJournal(
        error, created_at, completed_at)`;
   if (guard) {
     const written = events.map((_event, index) => `, event_${index} as (${eventLogInsertFrom('guard')})`).join('');
-    const rows = await em.execute<unknown[]>(
+    const rows = await execute(
       `with guard as (${guard.sql} returning 1),
        command as (insert into ${commandColumns} select ?, ?, ?, ?, 'accepted', ?, ?, null, ?, null from guard)${written}
        select 1 from guard`,
@@ -281,7 +292,7 @@ async function writeJournal(
   }
   const outbox = events.length ? `, events as (${eventLogInsert(events.length)}) select 1` : ' select 1';
   const aggregates = inserts.map((insert, index) => `aggregate_${index} as (${insert.sql}), `).join('');
-  await em.execute(
+  await execute(
     `with ${aggregates}command as (insert into ${commandColumns} values (?, ?, ?, ?, 'accepted', ?, ?, null, ?, null))${outbox}`,
     [...inserts.flatMap((insert) => insert.params), ...commandRow, ...eventRows.flat()],
   );

@@ -84,6 +84,38 @@ export async function transactionInOneRoundTrip(
   }
 }
 
+/**
+ * One statement, autocommitted, in one round trip, run as `transactionInOneRoundTrip` runs each of
+ * its statements (EXECUTE of the statement prepared on the connection); PostgreSQL's errors come
+ * back as MikroORM's exceptions, as `em.execute` throws them. For a statement that is atomic by
+ * itself on a hot path: a command's closing write.
+ */
+export async function statementInOneRoundTrip(orm: Orm, statement: Statement): Promise<Array<Record<string, unknown>>> {
+  const platform = orm.em.getPlatform();
+  const pool = await orm.em.getConnection('write').getNativeClient();
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const text = await sqlOf(client, platform, statement);
+      try {
+        return (await client.query(text)).rows as Array<Record<string, unknown>>;
+      } catch (error) {
+        if (attempt > 1 || (error as { code?: unknown }).code !== NOT_PREPARED) throw error;
+        preparedOn.delete(client);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof pg.DatabaseError)) {
+      broken = error as Error;
+      throw error;
+    }
+    throw orm.em.getDriver().convertException(error);
+  } finally {
+    client.release(broken);
+  }
+}
+
 /** The statement as this connection runs it: `EXECUTE` of its prepared statement (prepared now if needed), or inlined. */
 async function sqlOf(client: PoolClient, platform: Platform, { sql, params }: Statement): Promise<string> {
   const shape = params.every(isScalar) ? shapeOf(sql) : undefined;
@@ -125,9 +157,14 @@ function shapeOf(sql: string): Shape | undefined {
   return shape;
 }
 
-/** A value MikroORM formats as one literal (it spreads an array into a list, and would not fit one parameter). */
+/**
+ * A value MikroORM formats as one literal: a primitive, a date, a plain object (as JSON). It
+ * spreads an array into a list, which would not fit one parameter.
+ */
 function isScalar(value: unknown): boolean {
-  return value === null || value === undefined || value instanceof Date || typeof value !== 'object';
+  if (value === null || typeof value !== 'object') return true;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return value instanceof Date || prototype === Object.prototype || prototype === null;
 }
 
 /**
