@@ -121,9 +121,10 @@ describe('One trace from request to read model (real processes exporting OTLP)',
       ['the projection job', /^worker: .*projections/],
       ['the payment job', /^worker: .*payments/],
     ];
+    // Shown as written, `?` for each value: not the EXECUTE of a prepared statement with the values inlined.
     const expectedWrites: [string, RegExp][] = [
       ['the command transaction', /^api: .*insert into command_log/is],
-      ['the projection writing the read model', /^worker: .*insert into processed_events/is],
+      ['the projection writing the read model', /^worker: .*insert into processed_events.*values \(\?, \?, \?\)/is],
     ];
     const missing = () => [
       ...expected.filter(([, pattern]) => !inTrace().some((name) => pattern.test(name))).map(([what]) => what),
@@ -132,6 +133,7 @@ describe('One trace from request to read model (real processes exporting OTLP)',
     await eventually(async () => missing().length === 0, 60_000, 'every expected span in the trace').catch(() => undefined);
 
     expect(missing(), `spans in the trace: ${inTrace().join(', ')}`).to.deep.equal([]);
+    expect(written().filter((text) => /execute cqrs_/i.test(text))).to.deep.equal([]);
     const batch = collector.spans.find(
       (span) => span.name === 'relay batch' && span.links?.some((link) => link.traceId === traceId),
     );

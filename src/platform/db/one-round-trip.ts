@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Platform } from '@mikro-orm/core';
 import pg, { type PoolClient, type QueryResult } from 'pg';
+import { sendShowing } from '../telemetry/query-text.js';
+import { unlessRecorded } from '../telemetry/unrecorded.js';
 import type { Orm } from './orm.js';
 
 /** One SQL statement with `?` placeholders, as `em.execute` takes it. */
@@ -48,10 +50,15 @@ const NOT_PREPARED = '26000';
  * (docs/performance.md). A statement whose values include an array or an object (which MikroORM
  * spreads into a list), or whose text PostgreSQL cannot prepare, runs inlined as before.
  */
-export async function transactionInOneRoundTrip(
+export function transactionInOneRoundTrip(
   orm: Orm,
   statements: readonly Statement[],
 ): Promise<Array<Array<Record<string, unknown>>>> {
+  // Under an unrecorded trace the pg instrumentation's spans would never be exported: skip their work.
+  return unlessRecorded(() => runTransaction(orm, statements));
+}
+
+async function runTransaction(orm: Orm, statements: readonly Statement[]): Promise<Array<Array<Record<string, unknown>>>> {
   const platform = orm.em.getPlatform();
   const pool = await orm.em.getConnection('write').getNativeClient();
   const client = await pool.connect();
@@ -62,7 +69,9 @@ export async function transactionInOneRoundTrip(
       for (const statement of statements) texts.push(await sqlOf(client, platform, statement));
       try {
         // Several statements in one query: pg answers with one result per statement.
-        const results = (await client.query(['begin', ...texts, 'commit'].join(';\n'))) as unknown as QueryResult[];
+        const text = ['begin', ...texts, 'commit'].join(';\n');
+        const shown = ['begin', ...statements.map(({ sql }) => sql), 'commit'].join(';\n');
+        const results = (await sendShowing(text, shown, (sent) => client.query(sent))) as unknown as QueryResult[];
         return results.slice(1, -1).map((result) => result.rows as Array<Record<string, unknown>>);
       } catch (error) {
         // The statements after the failing one were skipped, and the transaction is open but aborted.
@@ -90,7 +99,11 @@ export async function transactionInOneRoundTrip(
  * back as MikroORM's exceptions, as `em.execute` throws them. For a statement that is atomic by
  * itself on a hot path: a command's closing write.
  */
-export async function statementInOneRoundTrip(orm: Orm, statement: Statement): Promise<Array<Record<string, unknown>>> {
+export function statementInOneRoundTrip(orm: Orm, statement: Statement): Promise<Array<Record<string, unknown>>> {
+  return unlessRecorded(() => runStatement(orm, statement));
+}
+
+async function runStatement(orm: Orm, statement: Statement): Promise<Array<Record<string, unknown>>> {
   const platform = orm.em.getPlatform();
   const pool = await orm.em.getConnection('write').getNativeClient();
   const client = await pool.connect();
@@ -99,7 +112,7 @@ export async function statementInOneRoundTrip(orm: Orm, statement: Statement): P
     for (let attempt = 1; ; attempt++) {
       const text = await sqlOf(client, platform, statement);
       try {
-        return (await client.query(text)).rows as Array<Record<string, unknown>>;
+        return (await sendShowing(text, statement.sql, (sent) => client.query(sent))).rows as Array<Record<string, unknown>>;
       } catch (error) {
         if (attempt > 1 || (error as { code?: unknown }).code !== NOT_PREPARED) throw error;
         preparedOn.delete(client);

@@ -4,6 +4,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { WinstonInstrumentation } from '@opentelemetry/instrumentation-winston';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import { shownQueryText } from './query-text.js';
 
 export function instrumentations() {
   return [
@@ -13,7 +14,15 @@ export function instrumentations() {
     // route; observeRequests (src/api/observe-requests.ts) names it instead.
     // Statements outside any span (the relay's claims, boot, the order cache's LISTEN) and those an
     // unsampled request runs outside its trace (unlessRecorded) make no span.
-    new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true }),
+    // A one-round-trip query shows its statements as written, `?` for values (query-text.ts).
+    new PgInstrumentation({
+      enhancedDatabaseReporting: false,
+      requireParentSpan: true,
+      requestHook: (span, { query }) => {
+        const shown = shownQueryText(query.text);
+        if (shown !== undefined) span.setAttribute('db.query.text', shown);
+      },
+    }),
     new IORedisInstrumentation({ requireParentSpan: true }),
     // Our log format already adds trace_id/span_id; this keeps winston's own records correlated too.
     new WinstonInstrumentation({ disableLogSending: true }),
