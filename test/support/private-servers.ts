@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -143,6 +143,70 @@ export class PrivatePostgres {
   async destroy(): Promise<void> {
     if (await this.running()) await this.stopServer('immediate').catch(() => undefined);
     await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PgBouncer
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * PgBouncer in transaction mode in front of a PostgreSQL server, as `k8s/` runs one
+ * (`k8s/base/platform/postgres/pooler.yaml`): each transaction on whichever of `serverSessions`
+ * server sessions is free. Runs as the server user (PgBouncer refuses root too).
+ */
+export class PrivatePgBouncer {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start({ target = 5432, serverSessions = 2 } = {}): Promise<PrivatePgBouncer> {
+    const dir = await ownedTempDir('pgbouncer-');
+    const port = await freePort();
+    const ini = join(dir, 'pgbouncer.ini');
+    await writeFile(
+      ini,
+      [
+        '[databases]',
+        `* = host=127.0.0.1 port=${target} user=postgres`,
+        '[pgbouncer]',
+        'listen_addr = 127.0.0.1',
+        `listen_port = ${port}`,
+        'auth_type = any',
+        'pool_mode = transaction',
+        `default_pool_size = ${serverSessions}`,
+        'max_client_conn = 200',
+        'unix_socket_dir =',
+      ].join('\n'),
+    );
+    const user = await serverUser();
+    const child = spawn('pgbouncer', [ini], { ...user, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const listening = new Promise<void>((resolve, reject) => {
+      const read = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('listening on')) resolve();
+      };
+      child.stdout?.on('data', read);
+      child.stderr?.on('data', read);
+      child.once('exit', (code) => reject(new Error(`pgbouncer exited (${code}): ${output}`)));
+    });
+    await listening;
+    return new PrivatePgBouncer(child, dir, port);
+  }
+
+  url(database: string): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      this.child.kill('SIGTERM');
+      await once(this.child, 'exit');
+    }
+    await rm(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -30,6 +30,23 @@ const NEVER_PREPARABLE = new Set(['42P18', '42P08', '42804', '42601']);
 /** invalid_sql_statement_name: an EXECUTE found no such prepared statement (someone ran DEALLOCATE or DISCARD). */
 const NOT_PREPARED = '26000';
 
+/** duplicate_prepared_statement: a PREPARE found the name taken in a session this process never prepared it in. */
+const ALREADY_PREPARED = '42P05';
+
+/**
+ * The pools (MikroORM's, one per database URL) found to reach PostgreSQL through a transaction
+ * pooler (PgBouncer in transaction mode, as `k8s/` runs one): the pooler runs each transaction on
+ * whichever server session is free, so a statement prepared in one is missing from the next (26000),
+ * or a name this pool never prepared in a session is taken there (42P05). SQL-level prepared
+ * statements cannot work through it: such a pool sends every statement inlined from then on.
+ */
+const behindPooler = new WeakSet<object>();
+
+/** Whether `orm`'s pool still sends prepared statements (false once a transaction pooler showed). */
+export async function sendsPreparedStatements(orm: Orm): Promise<boolean> {
+  return !behindPooler.has(await orm.em.getConnection('write').getNativeClient());
+}
+
 /**
  * Runs `statements` as one transaction in one round trip and returns each statement's rows: BEGIN,
  * the statements and COMMIT sent as one simple query, on a connection of MikroORM's own pool to the
@@ -66,7 +83,7 @@ async function runTransaction(orm: Orm, statements: readonly Statement[]): Promi
   try {
     for (let attempt = 1; ; attempt++) {
       const texts: string[] = [];
-      for (const statement of statements) texts.push(await sqlOf(client, platform, statement));
+      for (const statement of statements) texts.push(await sqlOf(pool, client, platform, statement));
       try {
         // Several statements in one query: pg answers with one result per statement.
         const text = ['begin', ...texts, 'commit'].join(';\n');
@@ -78,9 +95,7 @@ async function runTransaction(orm: Orm, statements: readonly Statement[]): Promi
         await client.query('rollback').catch((cause: unknown) => {
           broken = cause instanceof Error ? cause : new Error(String(cause));
         });
-        // Prepared statements outlive transactions, not DEALLOCATE: forget this connection's and prepare again, once.
-        if (broken || attempt > 1 || (error as { code?: unknown }).code !== NOT_PREPARED) throw error;
-        preparedOn.delete(client);
+        if (broken || !forgetPrepared(pool, client, error, attempt)) throw error;
       }
     }
   } catch (error) {
@@ -110,12 +125,11 @@ async function runStatement(orm: Orm, statement: Statement): Promise<Array<Recor
   let broken: Error | undefined;
   try {
     for (let attempt = 1; ; attempt++) {
-      const text = await sqlOf(client, platform, statement);
+      const text = await sqlOf(pool, client, platform, statement);
       try {
         return (await sendShowing(text, statement.sql, (sent) => client.query(sent))).rows as Array<Record<string, unknown>>;
       } catch (error) {
-        if (attempt > 1 || (error as { code?: unknown }).code !== NOT_PREPARED) throw error;
-        preparedOn.delete(client);
+        if (!forgetPrepared(pool, client, error, attempt)) throw error;
       }
     }
   } catch (error) {
@@ -129,9 +143,22 @@ async function runStatement(orm: Orm, statement: Statement): Promise<Array<Recor
   }
 }
 
+/**
+ * After an EXECUTE found its prepared statement missing: true when the query is worth sending again.
+ * Prepared statements outlive transactions, not DEALLOCATE or DISCARD: the first time, the
+ * connection's are forgotten and prepared again. Missing again right after that, a transaction
+ * pooler is in between (see `behindPooler`): the third attempt goes inlined.
+ */
+function forgetPrepared(pool: object, client: PoolClient, error: unknown, attempt: number): boolean {
+  if ((error as { code?: unknown }).code !== NOT_PREPARED || attempt > 2) return false;
+  if (attempt === 2) behindPooler.add(pool);
+  preparedOn.delete(client);
+  return true;
+}
+
 /** The statement as this connection runs it: `EXECUTE` of its prepared statement (prepared now if needed), or inlined. */
-async function sqlOf(client: PoolClient, platform: Platform, { sql, params }: Statement): Promise<string> {
-  const shape = params.every(isScalar) ? shapeOf(sql) : undefined;
+async function sqlOf(pool: object, client: PoolClient, platform: Platform, { sql, params }: Statement): Promise<string> {
+  const shape = !behindPooler.has(pool) && params.every(isScalar) ? shapeOf(sql) : undefined;
   const prepared = preparedOn.get(client) ?? new Set<string>();
   preparedOn.set(client, prepared);
   if (!shape || (!prepared.has(shape.name) && prepared.size >= MAX_PREPARED_PER_CONNECTION))
@@ -143,6 +170,7 @@ async function sqlOf(client: PoolClient, platform: Platform, { sql, params }: St
       // Run inlined, where any error of the statement's own surfaces; a missing table, say, may exist next time.
       if (!(error instanceof pg.DatabaseError)) throw error;
       if (NEVER_PREPARABLE.has(String(error.code))) shapes.set(sql, undefined);
+      if (error.code === ALREADY_PREPARED) behindPooler.add(pool);
       return platform.formatQuery(sql, params);
     }
     prepared.add(shape.name);
