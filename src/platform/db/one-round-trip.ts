@@ -76,36 +76,21 @@ export function transactionInOneRoundTrip(
 }
 
 async function runTransaction(orm: Orm, statements: readonly Statement[]): Promise<Array<Array<Record<string, unknown>>>> {
-  const platform = orm.em.getPlatform();
-  const pool = await orm.em.getConnection('write').getNativeClient();
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    for (let attempt = 1; ; attempt++) {
-      const texts: string[] = [];
-      for (const statement of statements) texts.push(await sqlOf(pool, client, platform, statement));
-      try {
-        // Several statements in one query: pg answers with one result per statement.
-        const text = ['begin', ...texts, 'commit'].join(';\n');
-        const shown = ['begin', ...statements.map(({ sql }) => sql), 'commit'].join(';\n');
-        const results = (await sendShowing(text, shown, (sent) => client.query(sent))) as unknown as QueryResult[];
-        return results.slice(1, -1).map((result) => result.rows as Array<Record<string, unknown>>);
-      } catch (error) {
-        // The statements after the failing one were skipped, and the transaction is open but aborted.
-        await client.query('rollback').catch((cause: unknown) => {
-          broken = cause instanceof Error ? cause : new Error(String(cause));
-        });
-        if (broken || !forgetPrepared(pool, client, error, attempt)) throw error;
-      }
+  return onPrimary(orm, async (client, sqlOf, discard) => {
+    const texts: string[] = [];
+    for (const statement of statements) texts.push(await sqlOf(statement));
+    try {
+      // Several statements in one query: pg answers with one result per statement.
+      const text = ['begin', ...texts, 'commit'].join(';\n');
+      const shown = ['begin', ...statements.map(({ sql }) => sql), 'commit'].join(';\n');
+      const results = (await sendShowing(text, shown, (sent) => client.query(sent))) as unknown as QueryResult[];
+      return results.slice(1, -1).map((result) => result.rows as Array<Record<string, unknown>>);
+    } catch (error) {
+      // The statements after the failing one were skipped, and the transaction is open but aborted.
+      await client.query('rollback').catch(discard);
+      throw error;
     }
-  } catch (error) {
-    // Not an error PostgreSQL answered (a PREPARE's connection failed, say): the connection is not reused.
-    if (!(error instanceof pg.DatabaseError)) broken ??= error as Error;
-    throw error;
-  } finally {
-    // A connection whose rollback failed is discarded, not handed to the next caller.
-    client.release(broken);
-  }
+  });
 }
 
 /**
@@ -115,29 +100,44 @@ async function runTransaction(orm: Orm, statements: readonly Statement[]): Promi
  * itself on a hot path: a command's closing write.
  */
 export function statementInOneRoundTrip(orm: Orm, statement: Statement): Promise<Array<Record<string, unknown>>> {
-  return unlessRecorded(() => runStatement(orm, statement));
+  return unlessRecorded(() =>
+    onPrimary(orm, async (client, sqlOf) => {
+      const text = await sqlOf(statement);
+      return (await sendShowing(text, statement.sql, (sent) => client.query(sent))).rows as Array<Record<string, unknown>>;
+    }).catch((error: unknown) => {
+      throw error instanceof pg.DatabaseError ? orm.em.getDriver().convertException(error) : error;
+    }),
+  );
 }
 
-async function runStatement(orm: Orm, statement: Statement): Promise<Array<Record<string, unknown>>> {
+/**
+ * Runs `work` on a connection of MikroORM's own pool to the primary, `sqlOf` turning each
+ * statement into what this connection sends; sent again when `forgetPrepared` says so. The
+ * connection goes back to the pool unless `work` discarded it (a failed rollback) or failed with
+ * something other than an error PostgreSQL answered (its socket, say).
+ */
+async function onPrimary<T>(
+  orm: Orm,
+  work: (client: PoolClient, sqlOf: (statement: Statement) => Promise<string>, discard: (cause: unknown) => void) => Promise<T>,
+): Promise<T> {
   const platform = orm.em.getPlatform();
   const pool = await orm.em.getConnection('write').getNativeClient();
   const client = await pool.connect();
   let broken: Error | undefined;
+  const discard = (cause: unknown) => {
+    broken = cause instanceof Error ? cause : new Error(String(cause));
+  };
   try {
     for (let attempt = 1; ; attempt++) {
-      const text = await sqlOf(pool, client, platform, statement);
       try {
-        return (await sendShowing(text, statement.sql, (sent) => client.query(sent))).rows as Array<Record<string, unknown>>;
+        return await work(client, (statement) => sqlOf(pool, client, platform, statement), discard);
       } catch (error) {
-        if (!forgetPrepared(pool, client, error, attempt)) throw error;
+        if (broken || !forgetPrepared(pool, client, error, attempt)) throw error;
       }
     }
   } catch (error) {
-    if (!(error instanceof pg.DatabaseError)) {
-      broken = error as Error;
-      throw error;
-    }
-    throw orm.em.getDriver().convertException(error);
+    if (!(error instanceof pg.DatabaseError)) broken ??= error as Error;
+    throw error;
   } finally {
     client.release(broken);
   }
