@@ -63,34 +63,32 @@ export async function sendsPreparedStatements(orm: Orm): Promise<boolean> {
  * EXECUTE's arguments by MikroORM's own formatting, as `em.execute` sends them. PostgreSQL then
  * parses and analyses a statement's text once per connection and, after five runs, plans it once
  * (a generic plan) where it would otherwise do all three for every statement: for the projections'
- * statements, several CTEs each, that was more than a third of the database's CPU per order
- * (docs/performance.md). A statement whose values include an array or an object (which MikroORM
- * spreads into a list), or whose text PostgreSQL cannot prepare, runs inlined as before.
+ * statements, several CTEs each, parsing and planning were more than half of the database's CPU
+ * (docs/performance.md). A statement with an array value (which MikroORM spreads into a list),
+ * whose text PostgreSQL cannot prepare, or sent through a transaction pooler runs inlined as before.
  */
 export function transactionInOneRoundTrip(
   orm: Orm,
   statements: readonly Statement[],
 ): Promise<Array<Array<Record<string, unknown>>>> {
   // Under an unrecorded trace the pg instrumentation's spans would never be exported: skip their work.
-  return unlessRecorded(() => runTransaction(orm, statements));
-}
-
-async function runTransaction(orm: Orm, statements: readonly Statement[]): Promise<Array<Array<Record<string, unknown>>>> {
-  return onPrimary(orm, async (client, sqlOf, discard) => {
-    const texts: string[] = [];
-    for (const statement of statements) texts.push(await sqlOf(statement));
-    try {
-      // Several statements in one query: pg answers with one result per statement.
-      const text = ['begin', ...texts, 'commit'].join(';\n');
-      const shown = ['begin', ...statements.map(({ sql }) => sql), 'commit'].join(';\n');
-      const results = (await sendShowing(text, shown, (sent) => client.query(sent))) as unknown as QueryResult[];
-      return results.slice(1, -1).map((result) => result.rows as Array<Record<string, unknown>>);
-    } catch (error) {
-      // The statements after the failing one were skipped, and the transaction is open but aborted.
-      await client.query('rollback').catch(discard);
-      throw error;
-    }
-  });
+  return unlessRecorded(() =>
+    onPrimary(orm, async (client, sqlOf, discard) => {
+      const texts: string[] = [];
+      for (const statement of statements) texts.push(await sqlOf(statement));
+      try {
+        // Several statements in one query: pg answers with one result per statement.
+        const text = ['begin', ...texts, 'commit'].join(';\n');
+        const shown = ['begin', ...statements.map(({ sql }) => sql), 'commit'].join(';\n');
+        const results = (await sendShowing(text, shown, (sent) => client.query(sent))) as unknown as QueryResult[];
+        return results.slice(1, -1).map((result) => result.rows as Array<Record<string, unknown>>);
+      } catch (error) {
+        // The statements after the failing one were skipped, and the transaction is open but aborted.
+        await client.query('rollback').catch(discard);
+        throw error;
+      }
+    }),
+  );
 }
 
 /**
@@ -159,8 +157,8 @@ function forgetPrepared(pool: object, client: PoolClient, error: unknown, attemp
 /** The statement as this connection runs it: `EXECUTE` of its prepared statement (prepared now if needed), or inlined. */
 async function sqlOf(pool: object, client: PoolClient, platform: Platform, { sql, params }: Statement): Promise<string> {
   const shape = !behindPooler.has(pool) && params.every(isScalar) ? shapeOf(sql) : undefined;
-  const prepared = preparedOn.get(client) ?? new Set<string>();
-  preparedOn.set(client, prepared);
+  let prepared = preparedOn.get(client);
+  if (!prepared) preparedOn.set(client, (prepared = new Set<string>()));
   if (!shape || (!prepared.has(shape.name) && prepared.size >= MAX_PREPARED_PER_CONNECTION))
     return platform.formatQuery(sql, params);
   if (!prepared.has(shape.name)) {
