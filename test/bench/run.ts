@@ -10,7 +10,9 @@
  * [3], BENCH_PAIRS [3], BENCH_CONNECTIONS [20], BENCH_PIPELINE_SECONDS [20] of orders per pipeline
  * and freshness run, BENCH_RATE [50] orders/s of the open-loop freshness load, BENCH_BASELINE
  * [5994be8] (git ref of the pipeline comparison, or `skip`), BENCH_FRESHNESS_ROLES
- * [relay|projections|payments,expiry,webhooks] (the freshness runs' worker processes, `|` between processes), BENCH_KEEP_BASELINE [0] (keep its
+ * [relay|projections|payments,expiry,webhooks] (the freshness runs' worker processes, `|` between processes),
+ * BENCH_SCALEOUT_ROLES [relay|relay|projections|projections|payments,expiry,webhooks] (the scaled-out
+ * layout, compared with one process of each), BENCH_KEEP_BASELINE [0] (keep its
  * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout],
  * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_PROFILE [0] (1: a CPU profile per process
  * and a heap snapshot at the end of each load, in the run's logs folder; summarize them with
@@ -83,7 +85,7 @@ const results: Record<string, unknown> = {
 };
 process.on('uncaughtException', (error) => context.invalid(`uncaught: ${error.stack ?? error.message}`));
 const oneRelay = ['relay', 'projections', 'payments,expiry,webhooks'];
-const twoRelays = ['relay', 'relay', 'projections', 'projections', 'payments,expiry,webhooks'];
+const twoRelays = (env.BENCH_SCALEOUT_ROLES ?? 'relay|relay|projections|projections|payments,expiry,webhooks').split('|');
 try {
   if (settings.scenarios.includes('api')) results.api = await apiScenario(context);
   if (settings.scenarios.includes('pipeline')) {

@@ -75,6 +75,7 @@ export function renderMarkdown(results: Record<string, unknown>): string {
       lines.push(`| ${name} | ${span(figures.rss)} | ${span(figures.cpu, 2)} | ${span(figures.cold)} |`);
     }
   }
+  lines.push(...workTable([pipeline, scaleout]));
   const problems = results.problems as string[];
   if (problems.length) lines.push('', '**Invalid run:**', '', ...problems.map((problem) => `- ${problem}`));
   return `${lines.join('\n')}\n`;
@@ -130,6 +131,39 @@ function stageTable(freshness: FreshnessComparison | undefined): string[] {
     const figures = runs.map((run) => run.stages[stage]!);
     lines.push(
       `| ${stage} | ${figures.map((f) => f.p50).join(', ')} | ${figures.map((f) => f.p99).join(', ')} | ${figures.map((f) => f.max).join(', ')} |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * What a settled order cost each pipeline variant in all: its processes' CPU summed, its
+ * database's backends' CPU, and Redis commands. On a shared 2-core machine the settled rate follows
+ * the total CPU per order, so this is where two layouts differ when their rates do.
+ */
+function workTable(comparisons: Array<PipelineComparison | undefined>): string[] {
+  const byLabel = new Map<string, PipelineRun[]>();
+  for (const comparison of comparisons)
+    for (const pair of comparison?.pairs ?? [])
+      for (const run of [pair.a, pair.b]) byLabel.set(run.label, [...(byLabel.get(run.label) ?? []), run]);
+  if (!byLabel.size) return [];
+  const lines = [
+    '',
+    '| pipeline variant | service processes, CPU ms per settled order (sum) | PostgreSQL backends, CPU ms per order | Redis commands per order |',
+    '|---|---|---|---|',
+  ];
+  for (const [label, runs] of byLabel) {
+    const service = runs.map((run) => Math.round(run.cpu.reduce((sum, used) => sum + used.perUnitMs, 0) * 100) / 100);
+    // Runs recorded before these counts existed have no `work`.
+    const work = runs.flatMap((run) => (run.work ? [run.work] : []));
+    lines.push(
+      `| ${label} | ${span(service, 2)} | ${span(
+        work.map((w) => w.postgresCpuMsPerUnit),
+        2,
+      )} | ${span(
+        work.map((w) => w.redisCommandsPerUnit),
+        1,
+      )} |`,
     );
   }
   return lines;

@@ -11,6 +11,7 @@ import {
 import { closedLoop, type ClosedLoopResult } from '../lib/load.js';
 import { cpuWindow, type CpuPerUnit } from '../lib/processes.js';
 import { pairedRatios, round, type RatioSummary } from '../lib/stats.js';
+import { workWindow, type WorkPerUnit } from '../lib/work.js';
 
 export interface PipelineRun {
   label: string;
@@ -23,6 +24,8 @@ export interface PipelineRun {
   processes: Array<{ name: string; peakRssMb: number; coldStartMs: number }>;
   /** Each process's CPU time from the first request until every order settled, per settled order. */
   cpu: CpuPerUnit[];
+  /** Redis commands, PostgreSQL transactions and PostgreSQL backend CPU per settled order (same window). */
+  work: WorkPerUnit;
 }
 
 interface Settlement {
@@ -49,6 +52,7 @@ export async function pipelineRun(
   try {
     const productId = await createProduct(context, service);
     const targets = customerTokens(context, 50).map((token) => ({ token, path: '/v1/orders' }));
+    const work = await workWindow(context.redisUrl, service.databaseUrl);
     const cpu = cpuWindow([service.api, ...service.workers]);
     const started = performance.now();
     const commands = checkClean(
@@ -66,6 +70,7 @@ export async function pipelineRun(
     const settled = await waitUntilSettled(service.databaseUrl, 180_000);
     const finished = performance.now();
     const cpuPerOrder = cpu.end(settled.counts.orders);
+    const workPerOrder = await work.end(settled.counts.orders);
     if (!settled.ok) context.invalid(`${label}: not settled after 180 s: ${JSON.stringify(settled.counts)}`);
     const duplicates = await duplicatedEffects(service.databaseUrl);
     if (duplicates.length) context.invalid(`${label}: duplicated effects: ${duplicates.join('; ')}`);
@@ -79,6 +84,7 @@ export async function pipelineRun(
       settleAfterLoadMs: Math.round(finished - loadEnded),
       commands,
       cpu: cpuPerOrder,
+      work: workPerOrder,
     };
     return { ...result, processes: await service.stop() };
   } catch (error) {
@@ -148,6 +154,10 @@ export async function comparePipelines(
       context.progress(
         `${name}:   ${result.orders} orders, ${result.ordersPerSecond} settled/s (settled ${result.settleAfterLoadMs} ms after the load), ` +
           `CPU ms/order ${result.cpu.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.perUnitMs}`).join(', ')}, ` +
+          `PostgreSQL ${result.work.postgresCpuMsPerUnit} ms/order in ${result.work.transactionsPerUnit} transactions, ` +
+          `Redis ${result.work.redisCommandsPerUnit} commands/order (${Object.entries(result.work.topRedisCommands)
+            .map(([name, calls]) => `${name} ${calls}`)
+            .join(', ')}), ` +
           `peak RSS ${result.processes.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.peakRssMb} MB`).join(', ')}`,
       );
     }
