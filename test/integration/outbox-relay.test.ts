@@ -4,7 +4,7 @@ import pg from 'pg';
 import { openQueue, QueueConnections } from '../../src/platform/queues.js';
 import { BATCH_JOB_NAME } from '../../src/workers/job-envelope.js';
 import { QUEUE_NAMES, routingTable, type QueueName } from '../../src/workers/queues.js';
-import { OutboxRelay, RELAY_SESSION_NAME } from '../../src/workers/relay/outbox-relay.js';
+import { OutboxRelay, RELAY_LEADER_LOCK, RELAY_SESSION_NAME } from '../../src/workers/relay/outbox-relay.js';
 import { carriedEvents, eventIdsOf } from '../support/carried-events.js';
 import { createProduct, principal, rows } from '../support/fixtures.js';
 import { eventually } from '../support/http.js';
@@ -130,6 +130,23 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       )
     ).length > 0;
 
+  /** The relay sessions standing by: idle after trying the leader lock (their only statement). */
+  const standingBy = async () =>
+    rows<{ pid: number; tried: string }>(
+      service.services,
+      `select pid, query_start::text as tried from pg_stat_activity
+        where datname = current_database() and application_name = '${RELAY_SESSION_NAME}' and state = 'idle'
+          and query like '%pg_try_advisory_lock(${RELAY_LEADER_LOCK})%'`,
+    );
+
+  /** The relay sessions holding the leader lock. */
+  const leaders = async () =>
+    rows<{ pid: number }>(
+      service.services,
+      `select pid from pg_locks where locktype = 'advisory' and granted and objsubid = 1
+          and ((classid::bigint << 32) | objid::bigint) = ${RELAY_LEADER_LOCK}`,
+    );
+
   const unpublished = async () => (await rows(service.services, 'select 1 from outbox_events where published_at is null')).length;
 
   async function placeOrders(count: number): Promise<void> {
@@ -242,7 +259,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     await eventually(() => hold.held(), 30_000, 'the first relay to be held in its cycle');
     const second = relay(standing.queues, 100, 200);
     second.start();
-    await eventually(cycledOnce, 30_000, 'the second relay to find the cycle running and stand by');
+    await eventually(async () => (await standingBy()).length > 0, 30_000, 'the second relay to find a leader and stand by');
 
     // The first relay's session dies mid-cycle (as with its process): its claim and its lock go
     // with it. No commit follows, so no NOTIFY: only the second relay's poll can publish.
@@ -264,6 +281,57 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     expect(await carriedEvents(service.services.queues.get('projections')!, ['waiting'])).to.deep.equal(
       events.map((event) => event.id).sort(),
     );
+  });
+
+  it('When two relays run, then one leads and the other claims nothing, even with events waiting, until the leader stops; then it takes over by its poll', async () => {
+    await placeOrders(1);
+    const leading = countingQueues(service.services.queues);
+    const standing = countingQueues(service.services.queues);
+    // The leader polls once an hour: after its first cycle only a NOTIFY wakes it.
+    const first = relay(leading.queues, 100, 3_600_000);
+    first.start();
+    await eventually(
+      async () => (await unpublished()) === 0 && (await leaders()).length === 1,
+      30_000,
+      'the first relay to lead and drain the outbox',
+    );
+    const second = relay(standing.queues, 100, 100);
+    second.start();
+    await eventually(async () => (await standingBy()).length > 0, 30_000, 'the second relay to stand by');
+    expect(await leaders()).to.have.length(1);
+
+    // Events that commit without a NOTIFY (as when one is lost): the leader sleeps on, and a relay
+    // that could claim them would on its next poll. The standby only tries the leader lock.
+    const [copied] = await rows<{ id: string }>(
+      service.services,
+      `insert into outbox_events (id, tenant_id, type, schema_version, aggregate_type, aggregate_id, aggregate_version, payload, occurred_at)
+       select gen_random_uuid(), tenant_id, type, schema_version, aggregate_type, aggregate_id, aggregate_version, payload, now()
+         from outbox_events where type = 'OrderPlaced' limit 1 returning id`,
+    );
+    const tried = (await standingBy())[0]!.tried;
+    const polledSince = async (count: number) => {
+      let polls = 0;
+      let last = tried;
+      await eventually(
+        async () => {
+          const now = (await standingBy())[0]?.tried;
+          if (now && now !== last) ((polls += 1), (last = now));
+          return polls >= count;
+        },
+        30_000,
+        `the standby to poll ${count} times`,
+      );
+    };
+    await polledSince(3);
+    expect(await unpublished()).to.equal(1);
+    expect(standing.adds.size).to.equal(0);
+
+    // The leader stops (its session, and the lock, go with it): the standby's next poll takes over.
+    await first.stop();
+    await eventually(async () => (await unpublished()) === 0, 30_000, 'the second relay to take over and publish');
+    expect(standing.adds.get(`projections/${copied!.id}`)).to.equal(1);
+    expect(await leaders()).to.have.length(1);
+    expect([...leading.adds.keys()].some((key) => key.endsWith(copied!.id))).to.equal(false);
   });
 
   it('When Redis is down at commit time, then the command is still accepted and its events wait in the outbox until Redis is back', async () => {
@@ -382,19 +450,8 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     const running = relay(service.services.queues, 100, 3_600_000);
     running.start();
     try {
-      // It LISTENs before its first claim: once that cycle is over, its session idles, listening.
-      await eventually(
-        async () =>
-          (
-            await rows(
-              service.services,
-              `select 1 from pg_stat_activity
-                where datname = current_database() and application_name = '${RELAY_SESSION_NAME}' and state = 'idle'`,
-            )
-          ).length > 0,
-        30_000,
-        'the relay to LISTEN',
-      );
+      // It LISTENs once it leads, before its first claim: once that cycle is over, it idles, listening.
+      await eventually(cycledOnce, 30_000, 'the relay to lead and LISTEN');
       await placeOrders(1);
       const projections = service.services.queues.get('projections')!;
       await eventually(

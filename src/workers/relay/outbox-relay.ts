@@ -33,6 +33,21 @@ export const RELAY_SESSION_NAME = 'outbox-relay';
  */
 export const RELAY_CYCLE_LOCK = 122_550_254_464_888;
 
+/**
+ * The session-level advisory lock of the leading relay (per database): "relayld" in ASCII. The
+ * relay that holds it LISTENs and runs the cycles; every other relay stands by, trying it once per
+ * poll, and takes over when the leader's session ends (its process stopped, crashed or lost the
+ * connection; TCP keepalives bound how long a vanished host keeps it).
+ */
+export const RELAY_LEADER_LOCK = 32_199_663_511_235_684;
+
+/**
+ * The relay session's TCP keepalives, in seconds (idle, interval, count): a leader whose host
+ * vanished without closing its connection loses the lock after about 10 + 5 x 3 = 25 s instead of
+ * the operating system's default of over two hours. Ignored on a Unix socket.
+ */
+const SESSION_KEEPALIVES = { idle: 10, interval: 5, count: 3 } as const;
+
 /** What one cycle did: `skipped` when another relay's cycle was running (this one claimed nothing). */
 interface Cycle {
   published: number;
@@ -70,18 +85,22 @@ interface BulkJob {
  * cycle is two round trips (`begin` + claim, then mark + `commit`, each sent as one simple
  * query) and never waits for a pooled connection behind the jobs of the process's other roles.
  *
- * Several relays coalesce instead of splitting every burst into smaller cycles: a cycle claims
- * only while it holds RELAY_CYCLE_LOCK (`pg_try_advisory_xact_lock`, released by its commit or
- * rollback, or by PostgreSQL when its session dies). Every relay hears every NOTIFY, so the one
- * running a cycle hears the commits it could not see (they are delivered after its commit) and
- * loops until the outbox is drained; a relay that finds the lock taken stands by until its next
- * poll, which is what takes over when the lock holder dies.
+ * Several relays run as one leader and standbys, so that a second replica costs (nearly) nothing
+ * and never splits the work into smaller cycles: the relay holding RELAY_LEADER_LOCK on its session
+ * LISTENs and cycles; the others neither LISTEN nor claim, and try the lock once per poll. The lock
+ * goes with the leader's session, so a standby takes over within a poll interval of the leader's
+ * end. A cycle also claims only while it holds RELAY_CYCLE_LOCK (`pg_try_advisory_xact_lock`,
+ * released by its commit or rollback, or by PostgreSQL when its session dies), so a cycle run
+ * through `publishBatch` (tests, tools) never overlaps the leader's either; and SKIP LOCKED keeps
+ * a row from being claimed twice at once whatever the locks.
  */
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
-  /** The relay's session: LISTEN and the claim transactions. Replaced when it fails. */
+  /** The relay's session: the claim transactions, and while it leads the lock and LISTEN. Replaced when it fails. */
   private session: Promise<pg.Client> | undefined;
+  /** The session on which this relay holds RELAY_LEADER_LOCK (and LISTENs); unset while it stands by. */
+  private leaderSession: pg.Client | undefined;
   private wake: (() => void) | undefined;
   /** Set by a NOTIFY that arrived while a cycle was running: the next sleep is skipped. */
   private notified = false;
@@ -223,10 +242,15 @@ export class OutboxRelay {
     while (this.running) {
       try {
         this.notified = false;
+        if (!(await this.leads())) {
+          failures = 0;
+          // Standing by: no NOTIFY reaches this session; the next try is the next poll.
+          await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
+          continue;
+        }
         const { published, skipped } = await this.cycle();
         failures = 0;
-        // The running cycle's relay hears the same NOTIFYs and drains them: this one only polls,
-        // in case that relay dies.
+        // A cycle run through publishBatch holds the cycle lock; it drains what it claims.
         if (skipped) await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
         else if (published < this.settings.batchSize) await this.sleep(this.settings.pollIntervalMs);
       } catch (error) {
@@ -236,6 +260,22 @@ export class OutboxRelay {
         await this.sleep(Math.min(this.settings.pollIntervalMs * 2 ** failures, 10_000), { wakeOnNotify: false });
       }
     }
+  }
+
+  /**
+   * Whether this relay leads: it does once its session holds RELAY_LEADER_LOCK, tried here (one
+   * round trip per poll while standing by). The winner LISTENs from then on; a NOTIFY it missed
+   * meanwhile is covered by the cycle that follows, which claims whatever is unpublished.
+   */
+  private async leads(): Promise<boolean> {
+    const client = await this.connected();
+    if (this.leaderSession === client) return true;
+    const { rows } = await client.query<{ leads: boolean }>(`select pg_try_advisory_lock(${RELAY_LEADER_LOCK}) as leads`);
+    if (rows[0]?.leads !== true) return false;
+    await client.query(`listen ${OUTBOX_CHANNEL}`);
+    this.leaderSession = client;
+    this.logger.info('outbox relay leads; other relays stand by');
+    return true;
   }
 
   /** Waits for a NOTIFY from a committing command (unless told not to), or `ms`, whichever is first. */
@@ -253,8 +293,9 @@ export class OutboxRelay {
   }
 
   /**
-   * The relay's session, connected and listening; a lost one is dropped (and the loop poked) so
-   * that the next cycle opens another: a cycle that cannot connect fails and backs off like any other.
+   * The relay's session; a lost one is dropped (and the loop poked) so that the next cycle opens
+   * another, standing by until it wins the leader lock again: a cycle that cannot connect fails and
+   * backs off like any other.
    */
   private connected(): Promise<pg.Client> {
     if (this.session) return this.session;
@@ -271,9 +312,19 @@ export class OutboxRelay {
 
   private async connect(lost: () => void): Promise<pg.Client> {
     // Named, so that operators (and tests) can tell the relay's session in pg_stat_activity.
-    const client = new pg.Client({ connectionString: this.settings.databaseUrl, application_name: RELAY_SESSION_NAME });
+    const client = new pg.Client({
+      connectionString: this.settings.databaseUrl,
+      application_name: RELAY_SESSION_NAME,
+      // The client's side: a server that vanished is noticed too.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: SESSION_KEEPALIVES.idle * 1000,
+    });
     const drop = (error?: Error) => {
       if (error) this.logger.debug('outbox relay session lost; the next cycle reconnects', { error: error.message });
+      if (this.leaderSession === client) {
+        this.leaderSession = undefined;
+        this.logger.info('outbox relay stopped leading (its session ended)');
+      }
       void client.end().catch(() => undefined);
       lost();
     };
@@ -282,7 +333,10 @@ export class OutboxRelay {
     client.on('notification', () => this.poke());
     try {
       await client.connect();
-      await client.query(`listen ${OUTBOX_CHANNEL}`);
+      const { idle, interval, count } = SESSION_KEEPALIVES;
+      await client.query(
+        `set tcp_keepalives_idle = ${idle}; set tcp_keepalives_interval = ${interval}; set tcp_keepalives_count = ${count}`,
+      );
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
