@@ -104,6 +104,26 @@ function summarize(sent: number, rejected: number, latencies: number[], cpu: Ret
   };
 }
 
+/**
+ * `warmupSeconds` of the same open-loop load on freshly started processes, each order awaited
+ * until visible, none counted: the measured window then sees running processes (connections
+ * open, code compiled, statements prepared), as production's long-lived ones are, not the first
+ * orders after a start. Returns how many of its orders were not accepted.
+ */
+async function warmUp(
+  context: BenchContext,
+  databaseUrl: string,
+  send: (i: number, watcher: ReturnType<typeof visibilityWatcher>) => Promise<boolean>,
+): Promise<number> {
+  const watcher = visibilityWatcher(databaseUrl);
+  let rejected = 0;
+  await openLoop(context.settings.rate, context.settings.warmupSeconds, async (i) => {
+    if (!(await send(i, watcher))) rejected++;
+  });
+  await watcher.finish(60_000);
+  return rejected;
+}
+
 /** The service: open-loop `POST /v1/orders` at `rate`; 202 received -> the order is in order_view. */
 async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
   const { rate, pipelineSeconds } = context.settings;
@@ -111,10 +131,23 @@ async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
   try {
     const productId = await createProduct(context, service);
     const tokens = customerTokens(context, 50);
+    const warmUpRejected = await warmUp(context, service.databaseUrl, async (i, watcher) => {
+      const response = await fetch(`${service.url}/v1/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens[i % tokens.length]}`, 'content-type': 'application/json' },
+        body: orderBody(productId),
+      }).catch(() => undefined);
+      if (response?.status !== 202) {
+        await response?.arrayBuffer();
+        return false;
+      }
+      watcher.accept(((await response.json()) as { orderId: string }).orderId);
+      return true;
+    });
     const watcher = visibilityWatcher(service.databaseUrl);
     const cpu = cpuWindow([service.api, ...service.workers]);
-    let rejected = 0;
-    const rejections: Record<string, number> = {};
+    let rejected = warmUpRejected;
+    const rejections: Record<string, number> = warmUpRejected ? { 'during the warm-up': warmUpRejected } : {};
     const sent = await openLoop(rate, pipelineSeconds, async (i) => {
       let failure = '';
       const response = await fetch(`${service.url}/v1/orders`, {
@@ -157,19 +190,22 @@ async function rawFreshness(context: BenchContext): Promise<FreshnessRun> {
     connection: { host: redis.hostname, port: Number(redis.port || 6379), enableOfflineQueue: false },
     prefix,
   });
+  const addOrder = async (i: number, watcher: ReturnType<typeof visibilityWatcher>) => {
+    const orderId = randomUUID();
+    const job = { eventId: randomUUID(), orderId, tenantId: TENANT, customerId: `c${i % 50}`, totalCents: 100, version: 1 };
+    const added = await queue.add('OrderPlaced', { ...job, at: new Date().toISOString() }, { removeOnComplete: 1000 }).then(
+      () => true,
+      () => false,
+    );
+    if (added) watcher.accept(orderId);
+    return added;
+  };
   try {
+    let rejected = await warmUp(context, databaseUrl, addOrder);
     const watcher = visibilityWatcher(databaseUrl);
     const cpu = cpuWindow([worker.proc]);
-    let rejected = 0;
     const sent = await openLoop(rate, pipelineSeconds, async (i) => {
-      const orderId = randomUUID();
-      const job = { eventId: randomUUID(), orderId, tenantId: TENANT, customerId: `c${i % 50}`, totalCents: 100, version: 1 };
-      const added = await queue.add('OrderPlaced', { ...job, at: new Date().toISOString() }, { removeOnComplete: 1000 }).then(
-        () => true,
-        () => false,
-      );
-      if (added) watcher.accept(orderId);
-      else rejected++;
+      if (!(await addOrder(i, watcher))) rejected++;
     });
     return summarize(sent, rejected, await watcher.finish(60_000), cpu);
   } finally {
@@ -187,7 +223,9 @@ export async function freshnessScenario(context: BenchContext): Promise<Freshnes
     const order = pair % 2 === 0 ? (['project', 'raw'] as const) : (['raw', 'project'] as const);
     const results: Partial<Record<'project' | 'raw', FreshnessRun>> = {};
     for (const side of order) {
-      context.progress(`freshness: pair ${pair + 1}/${count}: ${side} at ${rate}/s for ${pipelineSeconds}s`);
+      context.progress(
+        `freshness: pair ${pair + 1}/${count}: ${side} at ${rate}/s for ${pipelineSeconds}s (after ${context.settings.warmupSeconds}s of warm-up)`,
+      );
       const result = side === 'project' ? await projectFreshness(context) : await rawFreshness(context);
       if (result.rejected)
         context.invalid(
