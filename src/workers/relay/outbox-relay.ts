@@ -34,12 +34,12 @@ export const RELAY_SESSION_NAME = 'outbox-relay';
 export const RELAY_CYCLE_LOCK = 122_550_254_464_888;
 
 /**
- * The session-level advisory lock of the leading relay (per database): "relayld" in ASCII. The
+ * The session-level advisory lock of the leading relay (per database): "leader" in ASCII. The
  * relay that holds it LISTENs and runs the cycles; every other relay stands by, trying it once per
  * poll, and takes over when the leader's session ends (its process stopped, crashed or lost the
  * connection; TCP keepalives bound how long a vanished host keeps it).
  */
-export const RELAY_LEADER_LOCK = 32_199_663_511_235_684;
+export const RELAY_LEADER_LOCK = 119_182_681_466_226;
 
 /**
  * The relay session's TCP keepalives, in seconds (idle, interval, count): a leader whose host
