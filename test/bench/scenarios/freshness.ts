@@ -15,7 +15,7 @@ import {
 } from '../lib/context.js';
 import { dropTestData, uniqueId } from '../../support/database.js';
 import { openLoop } from '../lib/load.js';
-import { cpuWindow, type CpuPerUnit } from '../lib/processes.js';
+import { cpuWindow, type BenchProcess, type CpuPerUnit } from '../lib/processes.js';
 import { stageTimes, type StageTimes } from '../lib/stages.js';
 import { pairedRatios, percentile, round, type RatioSummary } from '../lib/stats.js';
 
@@ -104,51 +104,54 @@ function summarize(sent: number, rejected: number, latencies: number[], cpu: Ret
   };
 }
 
+/** Sends order `i` and has the watcher wait for it; returns why it was not accepted, or undefined. */
+type SendOrder = (i: number, watcher: ReturnType<typeof visibilityWatcher>) => Promise<string | undefined>;
+
 /**
- * `warmupSeconds` of the same open-loop load on freshly started processes, each order awaited
- * until visible, none counted: the measured window then sees running processes (connections
- * open, code compiled, statements prepared), as production's long-lived ones are, not the first
- * orders after a start. Returns how many of its orders were not accepted.
+ * Open-loop load of `send` at the scenario's rate: `warmupSeconds` of it first on the freshly
+ * started processes, each order awaited until visible and none counted, so that the measured
+ * window sees running processes (connections open, code compiled, statements prepared), as
+ * production's long-lived ones are, not the first orders after a start; then `pipelineSeconds`
+ * watched by a watcher of its own. Orders not accepted, warm-up included, are counted by reason.
  */
-async function warmUp(
+async function warmThenMeasure(
   context: BenchContext,
   databaseUrl: string,
-  send: (i: number, watcher: ReturnType<typeof visibilityWatcher>) => Promise<boolean>,
-): Promise<number> {
-  const watcher = visibilityWatcher(databaseUrl);
+  processes: BenchProcess[],
+  send: SendOrder,
+): Promise<{
+  sent: number;
+  rejected: number;
+  rejections: Record<string, number>;
+  watcher: ReturnType<typeof visibilityWatcher>;
+  cpu: ReturnType<typeof cpuWindow>;
+}> {
+  const { rate, warmupSeconds, pipelineSeconds } = context.settings;
+  const rejections: Record<string, number> = {};
   let rejected = 0;
-  await openLoop(context.settings.rate, context.settings.warmupSeconds, async (i) => {
-    if (!(await send(i, watcher))) rejected++;
-  });
-  await watcher.finish(60_000);
-  return rejected;
+  const load = (seconds: number, watcher: ReturnType<typeof visibilityWatcher>, label = '') =>
+    openLoop(rate, seconds, async (i) => {
+      const reason = await send(i, watcher);
+      if (reason === undefined) return;
+      rejected++;
+      rejections[`${label}${reason}`] = (rejections[`${label}${reason}`] ?? 0) + 1;
+    });
+  const warming = visibilityWatcher(databaseUrl);
+  await load(warmupSeconds, warming, 'during the warm-up: ');
+  await warming.finish(60_000);
+  const watcher = visibilityWatcher(databaseUrl);
+  const cpu = cpuWindow(processes);
+  const sent = await load(pipelineSeconds, watcher);
+  return { sent, rejected, rejections, watcher, cpu };
 }
 
 /** The service: open-loop `POST /v1/orders` at `rate`; 202 received -> the order is in order_view. */
 async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
-  const { rate, pipelineSeconds } = context.settings;
   const service = await startProject(context, 'freshness', context.settings.freshnessRoles);
   try {
     const productId = await createProduct(context, service);
     const tokens = customerTokens(context, 50);
-    const warmUpRejected = await warmUp(context, service.databaseUrl, async (i, watcher) => {
-      const response = await fetch(`${service.url}/v1/orders`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${tokens[i % tokens.length]}`, 'content-type': 'application/json' },
-        body: orderBody(productId),
-      }).catch(() => undefined);
-      if (response?.status !== 202) {
-        await response?.arrayBuffer();
-        return false;
-      }
-      watcher.accept(((await response.json()) as { orderId: string }).orderId);
-      return true;
-    });
-    const watcher = visibilityWatcher(service.databaseUrl);
-    const cpu = cpuWindow([service.api, ...service.workers]);
-    let rejected = warmUpRejected;
-    const rejections: Record<string, number> = warmUpRejected ? { 'during the warm-up': warmUpRejected } : {};
-    const sent = await openLoop(rate, pipelineSeconds, async (i) => {
+    const postOrder: SendOrder = async (i, watcher) => {
       let failure = '';
       const response = await fetch(`${service.url}/v1/orders`, {
         method: 'POST',
@@ -159,13 +162,18 @@ async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
         return undefined;
       });
       if (response?.status !== 202) {
-        rejected++;
-        const reason = response ? `HTTP ${response.status}` : `no answer: ${failure}`;
-        rejections[reason] = (rejections[reason] ?? 0) + 1;
-        return void (await response?.arrayBuffer());
+        await response?.arrayBuffer();
+        return response ? `HTTP ${response.status}` : `no answer: ${failure}`;
       }
       watcher.accept(((await response.json()) as { orderId: string }).orderId);
-    });
+      return undefined;
+    };
+    const { sent, rejected, rejections, watcher, cpu } = await warmThenMeasure(
+      context,
+      service.databaseUrl,
+      [service.api, ...service.workers],
+      postOrder,
+    );
     const run = { ...summarize(sent, rejected, await watcher.finish(60_000), cpu), rejections };
     return { ...run, stages: await stageTimes(service.databaseUrl, context.redisUrl, service.prefix, watcher.wallClock) };
   } finally {
@@ -175,7 +183,6 @@ async function projectFreshness(context: BenchContext): Promise<FreshnessRun> {
 
 /** Raw BullMQ at the same rate: `add` resolved -> the raw worker's upsert is visible. */
 async function rawFreshness(context: BenchContext): Promise<FreshnessRun> {
-  const { rate, pipelineSeconds } = context.settings;
   const dbName = `bench_rawjobs_${uniqueId()}`;
   const prefix = `{bench-raw-${uniqueId()}}`;
   const databaseUrl = await rawDatabase(context, dbName);
@@ -190,24 +197,19 @@ async function rawFreshness(context: BenchContext): Promise<FreshnessRun> {
     connection: { host: redis.hostname, port: Number(redis.port || 6379), enableOfflineQueue: false },
     prefix,
   });
-  const addOrder = async (i: number, watcher: ReturnType<typeof visibilityWatcher>) => {
+  const addOrder: SendOrder = async (i, watcher) => {
     const orderId = randomUUID();
     const job = { eventId: randomUUID(), orderId, tenantId: TENANT, customerId: `c${i % 50}`, totalCents: 100, version: 1 };
-    const added = await queue.add('OrderPlaced', { ...job, at: new Date().toISOString() }, { removeOnComplete: 1000 }).then(
-      () => true,
-      () => false,
+    const failure = await queue.add('OrderPlaced', { ...job, at: new Date().toISOString() }, { removeOnComplete: 1000 }).then(
+      () => undefined,
+      (error: Error) => `add failed: ${error.message}`,
     );
-    if (added) watcher.accept(orderId);
-    return added;
+    if (failure === undefined) watcher.accept(orderId);
+    return failure;
   };
   try {
-    let rejected = await warmUp(context, databaseUrl, addOrder);
-    const watcher = visibilityWatcher(databaseUrl);
-    const cpu = cpuWindow([worker.proc]);
-    const sent = await openLoop(rate, pipelineSeconds, async (i) => {
-      if (!(await addOrder(i, watcher))) rejected++;
-    });
-    return summarize(sent, rejected, await watcher.finish(60_000), cpu);
+    const { sent, rejected, rejections, watcher, cpu } = await warmThenMeasure(context, databaseUrl, [worker.proc], addOrder);
+    return { ...summarize(sent, rejected, await watcher.finish(60_000), cpu), rejections };
   } finally {
     await queue.close();
     await worker.proc.stop();
