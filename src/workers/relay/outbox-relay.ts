@@ -242,17 +242,12 @@ export class OutboxRelay {
     while (this.running) {
       try {
         this.notified = false;
-        if (!(await this.leads())) {
-          failures = 0;
-          // Standing by: no NOTIFY reaches this session; the next try is the next poll.
-          await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
-          continue;
-        }
-        const { published, skipped } = await this.cycle();
+        const cycle = (await this.leads()) ? await this.cycle() : undefined;
         failures = 0;
-        // A cycle run through publishBatch holds the cycle lock; it drains what it claims.
-        if (skipped) await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
-        else if (published < this.settings.batchSize) await this.sleep(this.settings.pollIntervalMs);
+        // Standing by (no NOTIFY reaches this session), or another cycle holds the cycle lock (one
+        // run through publishBatch, which drains what it claims): the next try is the next poll.
+        if (!cycle || cycle.skipped) await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
+        else if (cycle.published < this.settings.batchSize) await this.sleep(this.settings.pollIntervalMs);
       } catch (error) {
         failures += 1;
         this.logger.warn('outbox relay cycle failed; events stay in the outbox', { error: String(error), failures });
