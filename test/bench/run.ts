@@ -7,8 +7,9 @@
  * run is invalid (non-2xx, errors, timeouts, lost or duplicated effects, a crashed process).
  *
  * Environment (defaults in brackets): BENCH_SECONDS [10] per closed-loop run, BENCH_WARMUP_SECONDS
- * [3], BENCH_PAIRS [3], BENCH_CONNECTIONS [20], BENCH_PIPELINE_SECONDS [20] of orders per pipeline
- * and freshness run, BENCH_RATE [50] orders/s of the open-loop freshness load, BENCH_BASELINE
+ * [3] (API and freshness runs), BENCH_PAIRS [3], BENCH_CONNECTIONS [20], BENCH_PIPELINE_SECONDS [20] of
+ * orders per pipeline and freshness run, BENCH_PIPELINE_WARMUP_SECONDS [10] of orders before each
+ * pipeline and scale-out run (left to settle, not counted), BENCH_RATE [50] orders/s of the open-loop freshness load, BENCH_BASELINE
  * [5994be8] (git ref of the pipeline comparison, or `skip`), BENCH_FRESHNESS_ROLES
  * [relay|projections|payments,expiry,webhooks] (the freshness runs' worker processes, `|` between processes),
  * BENCH_SCALEOUT_ROLES [relay|relay|projections|projections|payments,expiry,webhooks] (the scaled-out
@@ -41,6 +42,10 @@ const settings: BenchSettings = {
   // Deployments there); payments, expiry and webhooks, off the freshness path, share a third.
   freshnessRoles: (env.BENCH_FRESHNESS_ROLES ?? 'relay|projections|payments,expiry,webhooks').split('|').map((s) => s.trim()),
   pipelineSeconds: Number(env.BENCH_PIPELINE_SECONDS ?? 20),
+  // Long enough for every process to compile its hot paths: a layout with more processes pays
+  // that once per process, and after 3 s the scaled-out layout's projections were still at it
+  // (docs/performance.md, "Scale-out was measured on cold processes").
+  pipelineWarmupSeconds: Number(env.BENCH_PIPELINE_WARMUP_SECONDS ?? 10),
   baseline: env.BENCH_BASELINE ?? '5994be8',
   scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout').split(',').map((s) => s.trim()),
   // The same heap flags as the Kubernetes manifests' NODE_OPTIONS (docs/performance.md says why).

@@ -24,6 +24,8 @@ export interface BenchSettings {
   /** Worker processes of the freshness runs, one entry per process (roles comma-separated). */
   freshnessRoles: string[];
   pipelineSeconds: number;
+  /** Orders sent and settled before each pipeline and scale-out run starts counting. */
+  pipelineWarmupSeconds: number;
   /** Git ref of the pipeline comparison, or `skip`. */
   baseline: string;
   scenarios: string[];

@@ -13,6 +13,8 @@ export interface BenchProcess {
   peakRssMb(): number;
   /** CPU time (user + system, every thread) it has used since it started, in ms; frozen once it is gone. */
   cpuMs(): number;
+  /** Its main thread's (the event loop's) context switches so far: waits it woke from, and preemptions. */
+  contextSwitches(): ContextSwitches;
   /** Stops it with SIGTERM (as Kubernetes does) and returns its peak RSS (kernel high-water mark). */
   stop(): Promise<{ peakRssMb: number; exitCode: number | null }>;
   /** True once the process exited on its own (a crash during a run invalidates the run). */
@@ -38,6 +40,22 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
     return match ? Math.round(Number(match[1]) / 1024) : 0;
   } catch {
     return 0;
+  }
+}
+
+export interface ContextSwitches {
+  voluntary: number;
+  involuntary: number;
+}
+
+/** A thread's context switches from /proc (the main thread's when given a pid). */
+export function procContextSwitches(pid: number): ContextSwitches | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { voluntary: field('voluntary_ctxt_switches'), involuntary: field('nonvoluntary_ctxt_switches') };
+  } catch {
+    return undefined;
   }
 }
 
@@ -102,6 +120,8 @@ export async function spawnProcess(options: SpawnOptions): Promise<BenchProcess>
   const coldStartMs = Math.round(performance.now() - started);
   let lastCpuMs = 0;
   const cpuMs = () => (lastCpuMs = gone ? lastCpuMs : (procCpuMs(pid) ?? lastCpuMs));
+  let lastSwitches: ContextSwitches = { voluntary: 0, involuntary: 0 };
+  const contextSwitches = () => (lastSwitches = gone ? lastSwitches : (procContextSwitches(pid) ?? lastSwitches));
 
   return {
     name: options.name,
@@ -109,10 +129,12 @@ export async function spawnProcess(options: SpawnOptions): Promise<BenchProcess>
     coldStartMs,
     peakRssMb: () => Math.max(peak, sample()),
     cpuMs,
+    contextSwitches,
     exited: () => gone,
     async stop() {
       clearInterval(sampler);
       cpuMs();
+      contextSwitches();
       const highWater = Math.max(peak, procStatusMb(pid, 'VmHWM'));
       if (!gone && options.snapshotDir) await heapSnapshot(child, options.snapshotDir);
       if (!gone) {
@@ -148,6 +170,10 @@ export interface CpuPerUnit {
   name: string;
   cpuMs: number;
   perUnitMs: number;
+  /** Times its event loop went to sleep and was woken, per unit: more wake-ups for the same work cost CPU. */
+  wakeupsPerUnit: number;
+  /** Times the kernel took the core from its event loop, per unit: a sign of more runnable threads than cores. */
+  preemptionsPerUnit: number;
 }
 
 /**
@@ -156,15 +182,19 @@ export interface CpuPerUnit {
  * does not move with what else the machine runs (only with cache and frequency effects).
  */
 export function cpuWindow(procs: BenchProcess[]): { end(units: number): CpuPerUnit[] } {
-  const before = procs.map((proc) => proc.cpuMs());
+  const before = procs.map((proc) => ({ cpuMs: proc.cpuMs(), switches: proc.contextSwitches() }));
+  const perUnit = (value: number, units: number) => (units ? Math.round((value / units) * 100) / 100 : Number.NaN);
   return {
     end: (units) =>
       procs.map((proc, i) => {
-        const used = proc.cpuMs() - before[i]!;
+        const used = proc.cpuMs() - before[i]!.cpuMs;
+        const switches = proc.contextSwitches();
         return {
           name: proc.name,
           cpuMs: Math.round(used),
-          perUnitMs: units ? Math.round((used / units) * 100) / 100 : Number.NaN,
+          perUnitMs: perUnit(used, units),
+          wakeupsPerUnit: perUnit(switches.voluntary - before[i]!.switches.voluntary, units),
+          preemptionsPerUnit: perUnit(switches.involuntary - before[i]!.switches.involuntary, units),
         };
       }),
   };

@@ -15,7 +15,7 @@ import { workWindow, type WorkPerUnit } from '../lib/work.js';
 
 export interface PipelineRun {
   label: string;
-  /** Orders committed during the load; each must end paid and in every read model exactly once. */
+  /** Orders committed during the measured load (after the warm-up); each must end paid and in every read model exactly once. */
   orders: number;
   /** Orders fully settled per second, from the first request to the last order settled. */
   ordersPerSecond: number;
@@ -37,7 +37,8 @@ interface Settlement {
 }
 
 /**
- * One pipeline run: a fresh deployment (own database and queue prefix), `pipelineSeconds` of
+ * One pipeline run: a fresh deployment (own database and queue prefix), `pipelineWarmupSeconds` of
+ * orders left to settle (not counted), then `pipelineSeconds` of
  * `POST /v1/orders` from 50 customers, then the wait until every committed order is paid, in
  * order_view as paid, counted once in customer_summary and once in daily_sales. Duplicated
  * effects (an order counted twice, two payments, a doubled status history) make the run invalid.
@@ -52,25 +53,30 @@ export async function pipelineRun(
   try {
     const productId = await createProduct(context, service);
     const targets = customerTokens(context, 50).map((token) => ({ token, path: '/v1/orders' }));
-    const work = await workWindow(context.redisUrl, service.databaseUrl);
-    const cpu = cpuWindow([service.api, ...service.workers]);
-    const started = performance.now();
-    const commands = checkClean(
-      context,
-      `${label} pipeline commands`,
-      await closedLoop({
+    const commandLoad = (seconds: number) =>
+      closedLoop({
         url: service.url,
-        seconds: context.settings.pipelineSeconds,
+        seconds,
         connections: context.settings.connections,
         targets,
         body: orderBody(productId),
-      }),
-    );
+      });
+    // Warm-up, not counted: every process of a fresh deployment compiles its hot paths under the
+    // first load, and a layout with more processes would pay that once per process. Production
+    // processes run for hours, so the measure starts once the warm-up's orders have all settled.
+    checkClean(context, `${label} pipeline warm-up`, await commandLoad(context.settings.pipelineWarmupSeconds));
+    const warmed = await waitUntilSettled(service.databaseUrl, 180_000);
+    if (!warmed.ok) context.invalid(`${label}: warm-up not settled after 180 s: ${JSON.stringify(warmed.counts)}`);
+    const work = await workWindow(context.redisUrl, service.databaseUrl);
+    const cpu = cpuWindow([service.api, ...service.workers]);
+    const started = performance.now();
+    const commands = checkClean(context, `${label} pipeline commands`, await commandLoad(context.settings.pipelineSeconds));
     const loadEnded = performance.now();
     const settled = await waitUntilSettled(service.databaseUrl, 180_000);
     const finished = performance.now();
-    const cpuPerOrder = cpu.end(settled.counts.orders);
-    const workPerOrder = await work.end(settled.counts.orders);
+    const measuredOrders = settled.counts.orders - warmed.counts.orders;
+    const cpuPerOrder = cpu.end(measuredOrders);
+    const workPerOrder = await work.end(measuredOrders);
     if (!settled.ok) context.invalid(`${label}: not settled after 180 s: ${JSON.stringify(settled.counts)}`);
     const duplicates = await duplicatedEffects(service.databaseUrl);
     if (duplicates.length) context.invalid(`${label}: duplicated effects: ${duplicates.join('; ')}`);
@@ -79,8 +85,8 @@ export async function pipelineRun(
     }
     const result = {
       label,
-      orders: settled.counts.orders,
-      ordersPerSecond: round(settled.counts.orders / ((finished - started) / 1000)),
+      orders: measuredOrders,
+      ordersPerSecond: round(measuredOrders / ((finished - started) / 1000)),
       settleAfterLoadMs: Math.round(finished - loadEnded),
       commands,
       cpu: cpuPerOrder,
@@ -148,12 +154,18 @@ export async function comparePipelines(
     const order = pair % 2 === 0 ? [a, b] : [b, a];
     const runs = new Map<string, PipelineRun>();
     for (const variant of order) {
-      context.progress(`${name}: pair ${pair + 1}/${context.settings.pairs}: ${variant.label} (${variant.roles.join(' | ')})`);
+      context.progress(
+        `${name}: pair ${pair + 1}/${context.settings.pairs}: ${variant.label} (${variant.roles.join(' | ')}), ` +
+          `after ${context.settings.pipelineWarmupSeconds}s of warm-up`,
+      );
       const result = await pipelineRun(context, variant.label, variant.roles, variant.dir);
       runs.set(variant.label, result);
       context.progress(
         `${name}:   ${result.orders} orders, ${result.ordersPerSecond} settled/s (settled ${result.settleAfterLoadMs} ms after the load), ` +
           `CPU ms/order ${result.cpu.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.perUnitMs}`).join(', ')}, ` +
+          `event-loop wake-ups/preemptions per order ${result.cpu
+            .map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.wakeupsPerUnit}/${p.preemptionsPerUnit}`)
+            .join(', ')}, ` +
           `PostgreSQL ${result.work.postgresCpuMsPerUnit} ms/order in ${result.work.transactionsPerUnit} transactions, ` +
           `Redis ${result.work.redisCommandsPerUnit} commands/order (${Object.entries(result.work.topRedisCommands)
             .map(([name, calls]) => `${name} ${calls}`)
