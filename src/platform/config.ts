@@ -214,6 +214,15 @@ const schema = z
       .describe(
         'Most events in one projections job, applied in one transaction (the relay puts the events of a cycle in as few jobs as this allows; 1: a job per event)',
       ),
+    PROJECTION_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe(
+        'Projections jobs a worker runs at once (instead of WORKER_CONCURRENCY): a job is already a batch in one transaction, and at 1 no job pays a fetch that finds no next one; scale with replicas',
+      ),
     WORKER_ROLES: csv
       .pipe(z.array(z.string().regex(/^[a-z][a-z-]*$/, 'a role name')).min(1))
       .default(['all'])

@@ -51,6 +51,11 @@ export const QUEUES = {
     receives: DOMAIN_EVENT_TYPES,
     // One transaction (one commit) and one job's Redis round trips for many events.
     batchSize: (config) => config.PROJECTION_BATCH_SIZE,
+    // One job at a time by default: the relay's batches grow with the load, so a worker keeps up
+    // without overlapping jobs. Above 1, BullMQ asks Redis for another job as soon as it takes one,
+    // which on a queue that is not backed up finds none: a round trip and a wake-up per job. At 1
+    // the next job comes back with the finished one's acknowledgement (docs/performance.md).
+    concurrency: (config) => config.PROJECTION_CONCURRENCY,
     attempts: (config) => config.PROJECTION_ATTEMPTS,
     backoffMs: fixed(250),
   },
