@@ -44,7 +44,7 @@ const settings: BenchSettings = {
   pipelineSeconds: Number(env.BENCH_PIPELINE_SECONDS ?? 20),
   // Long enough for every process to compile its hot paths: a layout with more processes pays
   // that once per process, and after 3 s the scaled-out layout's projections were still at it
-  // (docs/performance.md, "Scale-out was measured on cold processes").
+  // (docs/performance.md, "Scale-out measured cold, and what woke the workers").
   pipelineWarmupSeconds: Number(env.BENCH_PIPELINE_WARMUP_SECONDS ?? 10),
   baseline: env.BENCH_BASELINE ?? '5994be8',
   scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout').split(',').map((s) => s.trim()),
