@@ -1,15 +1,14 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { EVENT_LOOP_SAMPLE_MS, Metrics } from '../../src/platform/metrics.js';
+import { procContextSwitches } from '../bench/lib/processes.js';
 
 /** As a scrape reads it: the lag series are filled from the sampler's histogram by the scrape. */
 const lagMaxSeconds = async (metrics: Metrics) =>
   Number(/^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m.exec(await metrics.registry.metrics())?.[1] ?? 0);
 
 /** Times the process's main thread went to sleep and was woken (Linux). */
-const wakeUps = (pid: number) =>
-  Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+const wakeUps = (pid: number) => procContextSwitches(pid)?.voluntary ?? Number.NaN;
 
 describe('Metrics: the event-loop lag sampler', () => {
   it('When the loop is blocked for longer than the sample period, then the lag series shows the whole stall', async () => {

@@ -33,14 +33,21 @@ export interface SpawnOptions {
   snapshotDir?: string | undefined;
 }
 
+/** The numeric fields of /proc/<pid>/status (the main thread's, for a pid), by name; undefined once it is gone. */
+function procStatus(pid: number): ((field: string) => number) | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return (field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+}
+
 /** Reads a field such as VmRSS or VmHWM (kB) of /proc/<pid>/status, in MB; 0 once it is gone. */
 function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
+  const kb = procStatus(pid)?.(field) ?? Number.NaN;
+  return Number.isNaN(kb) ? 0 : Math.round(kb / 1024);
 }
 
 export interface ContextSwitches {
@@ -50,13 +57,8 @@ export interface ContextSwitches {
 
 /** A thread's context switches from /proc (the main thread's when given a pid). */
 export function procContextSwitches(pid: number): ContextSwitches | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
-    return { voluntary: field('voluntary_ctxt_switches'), involuntary: field('nonvoluntary_ctxt_switches') };
-  } catch {
-    return undefined;
-  }
+  const field = procStatus(pid);
+  return field && { voluntary: field('voluntary_ctxt_switches'), involuntary: field('nonvoluntary_ctxt_switches') };
 }
 
 const CLOCK_TICKS_PER_SECOND = (() => {
