@@ -1,22 +1,30 @@
 import { expect } from 'chai';
 import { createProduct, principal, rows } from '../support/fixtures.js';
+import { startWorkers, type RunningWorkers } from '../../src/workers/worker-process.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 /**
  * A projections worker runs PROJECTION_CONCURRENCY jobs at once (default 1). Every order_view
  * write lingers 0.5 s before its commit, one job per event (PROJECTION_BATCH_SIZE=1), and three
  * orders of three customers and products (so no lock key is shared): the most transactions seen
- * lingering at once is how many jobs the worker ran at once.
+ * lingering at once is how many jobs the worker ran at once. The projections worker starts once
+ * the relay has queued all three jobs: started before, it could take the first two before the
+ * third was queued, and then took the third only when one of them finished (3 runs in 12).
  */
 describe('Projections run PROJECTION_CONCURRENCY jobs at once per worker (PostgreSQL + Redis, real relay and projections worker)', function () {
   this.timeout(60_000);
   let service: TestService;
-  afterEach(() => service.stop());
+  let projections: RunningWorkers | undefined;
+  afterEach(async () => {
+    await projections?.stop();
+    projections = undefined;
+    await service.stop();
+  });
 
   async function mostProjectingAtOnce(env: Record<string, string>): Promise<number> {
     service = await startTestService({
       api: false,
-      roles: ['relay', 'projections'],
+      roles: ['relay'],
       env: { PROJECTION_BATCH_SIZE: '1', ...env },
     });
     await rows(
@@ -33,6 +41,9 @@ describe('Projections run PROJECTION_CONCURRENCY jobs at once per worker (Postgr
         }),
       ),
     );
+    const queued = service.services.queues.get('projections')!;
+    while ((await queued.getWaitingCount()) < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    projections = startWorkers(service.services, ['projections']);
     let most = 0;
     const deadline = Date.now() + 20_000;
     for (;;) {
