@@ -1,5 +1,4 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { Queue } from 'bullmq';
 import { commandEntities, createCommands, type Commands } from './commands/index.js';
 import { CommandFailures } from './commands/shared/command-failures.js';
 import { IdempotencyStore } from './commands/shared/idempotency.js';
@@ -13,7 +12,6 @@ import { unreachableMessage } from './platform/dependencies.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { Observer } from './platform/observe.js';
-import { openQueue, QueueConnections } from './platform/queues.js';
 import { describeRedis, openRedis, type RedisClient } from './platform/redis.js';
 import { SecretBox } from './platform/secret-box.js';
 import { createReadSide, queryEntities, type Queries } from './queries/index.js';
@@ -21,12 +19,11 @@ import type { OrderViewCache } from './queries/order-view/order-view.cache.js';
 import type { Projections } from './queries/read-models.js';
 import type { ProjectionRebuilds } from './queries/shared/projection-rebuilds.js';
 import type { Projector } from './queries/shared/projector.js';
-import type { DeadLetter } from './workers/consumer.js';
-import { observeSystem } from './workers/observed-state.js';
+import { observeQueues, observeSystem } from './workers/observed-state.js';
 import { FakePaymentGateway } from './workers/payments/fake-payment-gateway.js';
 import type { PaymentGateway } from './workers/payments/payment-gateway.js';
 import { QueueOperations } from './workers/queue-operations.js';
-import { QUEUE_NAMES, deadLetterQueueOf, jobOptionsFor, type QueueName } from './workers/queues.js';
+import type { QueueSet } from './workers/queue-set.js';
 
 /** Adapters a test (or another deployment) may swap; everything else is built from config. */
 export interface Overrides {
@@ -37,6 +34,13 @@ export interface Overrides {
   /** Where the spans of commands, queries and jobs go (default: the global OpenTelemetry tracer). */
   tracer?: Tracer;
   paymentGateway?: PaymentGateway;
+  /**
+   * When the BullMQ queues open: `at-start` (workers, `local`, tests: compose() opens them and the
+   * process reports their gauges), or `on-first-use` (the API: only operators' endpoints use them,
+   * so an API process neither loads BullMQ, about 7 MB of its heap, nor holds a Redis connection
+   * per queue until an operator asks).
+   */
+  queues?: 'at-start' | 'on-first-use';
 }
 
 export interface Services {
@@ -54,8 +58,6 @@ export interface Services {
   connectionWarnings: ConnectionWarnings;
   /** A fail-fast Redis (or Redis Cluster) client for caches and rate limits (never needed by the write path). */
   redis: RedisClient;
-  /** The Redis connections of BullMQ queues and workers (shared clients on a cluster; closed by close()). */
-  queueConnections: QueueConnections;
   paymentGateway: PaymentGateway;
   commandFailures: CommandFailures;
   /** Idempotency-Key records; the relay role purges expired ones hourly. */
@@ -67,8 +69,8 @@ export interface Services {
   observer: Observer;
   queueOperations: QueueOperations;
   rebuilds: ProjectionRebuilds;
-  queues: ReadonlyMap<QueueName, Queue>;
-  deadLetterQueues: ReadonlyMap<QueueName, Queue<DeadLetter>>;
+  /** The queues, their dead-letter queues and their connections, opened once (see Overrides.queues); closed by close(). */
+  queueSet(): Promise<QueueSet>;
   close(): Promise<void>;
 }
 
@@ -89,12 +91,6 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
   });
   const redisAt = redisTarget(config);
-  const queueConnections = new QueueConnections(redisAt);
-  const queueSettings = { connections: queueConnections, prefix: config.QUEUE_PREFIX };
-  const queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, queueSettings, jobOptionsFor(name, config))]));
-  const deadLetterQueues = new Map(
-    QUEUE_NAMES.map((name) => [name, openQueue<DeadLetter>(deadLetterQueueOf(name), queueSettings)]),
-  );
   const redis = openRedis(redisAt, 'producer', { shared: true });
   const connectionWarnings = new ConnectionWarnings(logger, config.CONNECTION_WARNING_INTERVAL);
   redis.on('error', (error: unknown) =>
@@ -116,11 +112,13 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       ttlMs: config.ORDER_CACHE_TTL,
     },
   });
-  for (const queue of [...queues.values(), ...deadLetterQueues.values()]) {
-    queue.on('error', (error) => logger.debug('queue connection problem', { queue: queue.name, error: error.message }));
-  }
+  // Imported here, not at the top: src/workers/queue-set.ts is what loads BullMQ.
+  let queueSet: Promise<QueueSet> | undefined;
+  const openQueues = () =>
+    (queueSet ??= import('./workers/queue-set.js').then(({ openQueueSet }) => openQueueSet(config, logger)));
 
-  observeSystem(metrics, { orm, redis, queues, deadLetterQueues });
+  observeSystem(metrics, { orm, redis });
+  if ((overrides.queues ?? 'at-start') === 'at-start') observeQueues(metrics, await openQueues(), redis);
   return {
     config,
     logger,
@@ -136,11 +134,10 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     ...readSide,
     connectionWarnings,
     redis,
-    queueConnections,
     commandFailures: new CommandFailures(orm),
     metrics,
     observer,
-    queueOperations: new QueueOperations(queues, deadLetterQueues, redis),
+    queueOperations: new QueueOperations(openQueues, redis),
     // The only adapter shipped; config refuses to start production unless PAYMENT_GATEWAY names it.
     paymentGateway:
       overrides.paymentGateway ??
@@ -149,12 +146,12 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
         declineAboveCents: config.PAYMENT_DECLINE_ABOVE_CENTS,
         failureRate: config.PAYMENT_FAILURE_RATE,
       }),
-    queues,
-    deadLetterQueues,
+    queueSet: openQueues,
     async close() {
-      // allSettled: closing must not fail (or hang shutdown) because Redis is down.
-      await Promise.allSettled([...queues.values(), ...deadLetterQueues.values()].map((queue) => queue.close()));
-      queueConnections.close();
+      if (queueSet) {
+        const { closeQueueSet } = await import('./workers/queue-set.js');
+        await closeQueueSet(await queueSet);
+      }
       redis.disconnect();
       await readSide.orderCache.close();
       await notifier.close();

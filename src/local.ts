@@ -20,7 +20,7 @@ await ensureDatabaseExists(config.DATABASE_URL);
 const services = await compose(config, { processName: 'local' });
 await migrateUp(services.orm);
 
-const workers = startWorkers(services, ['all']);
+const workers = startWorkers({ ...services, ...(await services.queueSet()) }, ['all']);
 const api = await startApiServer(services, config.PORT);
 if (values.seed || config.DEMO_SEED) {
   const products = await seedDemo(services);

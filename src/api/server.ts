@@ -8,7 +8,7 @@ import { startApiServer } from './api-server.js';
 const config = loadConfigOrExit();
 // The write path needs only PostgreSQL; Redis must answer at boot only to check its eviction policy.
 await awaitDependenciesOrExit(config, { wait: true, postgres: true, redis: { required: false, checkPolicy: true } });
-const services = await compose(config, { processName: 'api' });
+const services = await compose(config, { processName: 'api', queues: 'on-first-use' });
 const api = await startApiServer(services, config.PORT);
 exitOnSignals(
   async () => {

@@ -22,7 +22,7 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const config = loadConfigOrExit();
 const logger = createLogger({ level: 'warn', format: config.logFormat, service: 'ops' });
 await awaitDependenciesOrExit(config, { wait: false, postgres: true, redis: { required: true, checkPolicy: false } }, logger);
-const services = await compose(config, { processName: 'ops', logger });
+const services = await compose(config, { processName: 'ops', logger, queues: 'on-first-use' });
 try {
   await run(services);
 } catch (error) {

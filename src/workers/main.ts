@@ -17,7 +17,7 @@ resolveRoles(config.WORKER_ROLES); // an unknown role stops the process before i
 await awaitDependenciesOrExit(config, { wait: true, postgres: true, redis: { required: true, checkPolicy: true } });
 const services = await compose(config, { processName: `worker:${config.WORKER_ROLES.join('+')}` });
 
-const workers = startWorkers(services, config.WORKER_ROLES);
+const workers = startWorkers({ ...services, ...(await services.queueSet()) }, config.WORKER_ROLES);
 let draining = false;
 const health = await startHealthServer(
   config.WORKER_HTTP_PORT,

@@ -1,9 +1,9 @@
 import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
-import { Job, type Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Orm } from '../platform/db/orm.js';
 import { isCluster, type RedisClient } from '../platform/redis.js';
 import type { Metrics } from '../platform/metrics.js';
-import type { QueueName } from './queues.js';
+import type { QueueSet } from './queue-set.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
@@ -23,41 +23,15 @@ export const SYSTEM_GAUGES = {
 interface ObservedSystem {
   orm: Orm;
   redis: RedisClient;
-  queues: ReadonlyMap<QueueName, Queue>;
-  deadLetterQueues: ReadonlyMap<QueueName, Queue>;
 }
 
 /**
- * Gauges read at scrape time, the same in the API and every worker process: queue depths and
- * backlog, outbox backlog and age, dependency health, and the PostgreSQL pool.
+ * Gauges read at scrape time, the same in the API and every worker process: outbox backlog and
+ * age, dependency health, Redis memory and the PostgreSQL pool. The queues' gauges come from the
+ * processes that open the queues at start (observeQueues).
  */
 export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
   const outboxState = outboxStateReader(system.orm);
-  const allQueues = [...system.queues.values(), ...system.deadLetterQueues.values()];
-
-  metrics.gaugeAtScrape(SYSTEM_GAUGES.queueJobs, 'Jobs per queue and state', ['queue', 'state'], async (gauge) => {
-    for (const queue of allQueues) {
-      const counts = await queue.getJobCounts(...JOB_STATES);
-      for (const state of JOB_STATES) gauge.set({ queue: queue.name, state }, counts[state] ?? 0);
-    }
-  });
-  metrics.gaugeAtScrape(
-    SYSTEM_GAUGES.queueBacklog,
-    'Jobs ready to run: waiting + prioritized + delayed and due (KEDA scales on it)',
-    ['queue'],
-    async (gauge) => {
-      for (const queue of system.queues.values()) gauge.set({ queue: queue.name }, await backlogOf(queue, system.redis));
-    },
-  );
-  metrics.gaugeAtScrape(
-    SYSTEM_GAUGES.queueOldestWaiting,
-    'How long the oldest waiting job has been ready to run',
-    ['queue'],
-    async (gauge) => {
-      for (const queue of system.queues.values())
-        gauge.set({ queue: queue.name }, await oldestWaitingAgeSeconds(queue, system.redis));
-    },
-  );
   metrics.gaugeAtScrape(SYSTEM_GAUGES.outboxBacklog, 'Committed events not yet published to Redis', [], async (gauge) => {
     gauge.set((await outboxState()).backlog);
   });
@@ -111,6 +85,38 @@ export function observeSystem(metrics: Metrics, system: ObservedSystem): void {
   });
 }
 
+/**
+ * The queues' gauges, from every process that opens the queues at start: the workers (each opens
+ * every queue, so a role scaled to zero still has its queues reported) and `local`. The API
+ * leaves them out, as it opens the queues only when an operator asks (src/composition-root.ts).
+ * Alerts and KEDA read them with `max by (queue)`.
+ */
+export function observeQueues(metrics: Metrics, { queues, deadLetterQueues }: QueueSet, redis: RedisClient): void {
+  const allQueues = [...queues.values(), ...deadLetterQueues.values()];
+  metrics.gaugeAtScrape(SYSTEM_GAUGES.queueJobs, 'Jobs per queue and state', ['queue', 'state'], async (gauge) => {
+    for (const queue of allQueues) {
+      const counts = await queue.getJobCounts(...JOB_STATES);
+      for (const state of JOB_STATES) gauge.set({ queue: queue.name, state }, counts[state] ?? 0);
+    }
+  });
+  metrics.gaugeAtScrape(
+    SYSTEM_GAUGES.queueBacklog,
+    'Jobs ready to run: waiting + prioritized + delayed and due (KEDA scales on it)',
+    ['queue'],
+    async (gauge) => {
+      for (const queue of queues.values()) gauge.set({ queue: queue.name }, await backlogOf(queue, redis));
+    },
+  );
+  metrics.gaugeAtScrape(
+    SYSTEM_GAUGES.queueOldestWaiting,
+    'How long the oldest waiting job has been ready to run',
+    ['queue'],
+    async (gauge) => {
+      for (const queue of queues.values()) gauge.set({ queue: queue.name }, await oldestWaitingAgeSeconds(queue, redis));
+    },
+  );
+}
+
 /** Waiting + prioritized + delayed jobs whose time has come: what more workers would work on now. */
 export async function backlogOf(queue: Queue, redis: RedisClient): Promise<number> {
   const counts = await queue.getJobCounts('waiting', 'prioritized');
@@ -128,7 +134,7 @@ export async function backlogOf(queue: Queue, redis: RedisClient): Promise<numbe
  */
 export async function oldestWaitingAgeSeconds(queue: Queue, redis: RedisClient, now = Date.now()): Promise<number> {
   const id = await redis.lindex(queue.keys.wait!, -1);
-  const job = id ? await Job.fromId(queue, id) : undefined;
+  const job = id ? await queue.getJob(id) : undefined;
   if (!job) return 0;
   const readySince = Math.max(job.timestamp + (job.opts.delay ?? 0), job.processedOn ?? 0);
   return Math.max(0, (now - readySince) / 1000);

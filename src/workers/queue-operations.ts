@@ -1,8 +1,7 @@
-import type { Queue } from 'bullmq';
 import { redisReady, type RedisClient } from '../platform/redis.js';
-import type { DeadLetter } from './consumer.js';
 import { backlogOf } from './observed-state.js';
 import type { QueueName } from './queues.js';
+import type { QueueSet } from './queue-set.js';
 
 // Spelled out rather than `Record<union, number>`: the OpenAPI document lists a Record's keys in
 // the order TypeScript happened to create the literal types, which moves when unrelated code
@@ -26,21 +25,24 @@ export interface QueueOverview {
   deadLetters: number;
 }
 
-/** What operators do to queues, shared by the admin API and `npm run ops`. */
+/**
+ * What operators do to queues, shared by the admin API and `npm run ops`. The queues are opened
+ * through `openQueues` on the first call: the API opens them only when an operator asks.
+ */
 export class QueueOperations {
   constructor(
-    private readonly queues: ReadonlyMap<QueueName, Queue>,
-    private readonly deadLetterQueues: ReadonlyMap<QueueName, Queue<DeadLetter>>,
+    private readonly openQueues: () => Promise<Pick<QueueSet, 'queues' | 'deadLetterQueues'>>,
     private readonly redis: RedisClient,
   ) {}
 
   async overview(): Promise<QueueOverview[]> {
     await redisReady(this.redis);
+    const { queues, deadLetterQueues } = await this.openQueues();
     return Promise.all(
-      [...this.queues].map(async ([name, queue]) => {
+      [...queues].map(async ([name, queue]) => {
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
         const [oldest] = await queue.getJobs(['waiting'], -1, -1, true);
-        const deadLetters = await this.deadLetterQueues.get(name)!.getJobCountByTypes('waiting', 'delayed', 'failed');
+        const deadLetters = await deadLetterQueues.get(name)!.getJobCountByTypes('waiting', 'delayed', 'failed');
         return {
           name,
           counts: {
@@ -65,8 +67,9 @@ export class QueueOperations {
    * once its job is back, so a redrive interrupted half-way can simply be run again.
    */
   async redrive(queueName: QueueName, limit = 1000): Promise<{ redriven: number }> {
-    const queue = this.queues.get(queueName)!;
-    const deadLetters = await this.deadLetterQueues.get(queueName)!.getJobs(['waiting', 'delayed', 'failed'], 0, limit - 1, true);
+    const { queues, deadLetterQueues } = await this.openQueues();
+    const queue = queues.get(queueName)!;
+    const deadLetters = await deadLetterQueues.get(queueName)!.getJobs(['waiting', 'delayed', 'failed'], 0, limit - 1, true);
     for (const letter of deadLetters) {
       const { jobId, name, data } = letter.data;
       const original = jobId ? await queue.getJob(jobId) : undefined;

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../src/platform/config.js';
 import { withDatabase } from '../../src/platform/db/database-admin.js';
 import { migrateUp } from '../../src/platform/db/orm.js';
 import { createLogger } from '../../src/platform/logger.js';
+import type { QueueSet } from '../../src/workers/queue-set.js';
 import { startWorkers, type RunningWorkers } from '../../src/workers/worker-process.js';
 import { dropTestData, provisionDatabase, uniqueId } from './database.js';
 import { infrastructure } from './infrastructure.js';
@@ -41,7 +42,8 @@ export async function createTestEnvironment(
 }
 
 export interface TestService {
-  services: Services;
+  /** With the queues opened (as a worker process has them). */
+  services: Services & QueueSet;
   config: Config;
   api: RunningApi | undefined;
   workers: RunningWorkers | undefined;
@@ -59,7 +61,8 @@ export async function startTestService(
   const environment = await createTestEnvironment(options.env);
   const { config } = environment;
   const logger = createLogger({ level: config.LOG_LEVEL, format: 'json', service: 'test' });
-  const services = await compose(config, { logger, ...options.overrides });
+  const composed = await compose(config, { logger, ...options.overrides });
+  const services = { ...composed, ...(await composed.queueSet()) };
   await migrateUp(services.orm);
   const api = options.api === false ? undefined : await startApiServer(services, 0);
   const workers = options.roles?.length ? startWorkers(services, options.roles) : undefined;

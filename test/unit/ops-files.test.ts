@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { Metrics } from '../../src/platform/metrics.js';
-import { observeSystem, SYSTEM_GAUGES } from '../../src/workers/observed-state.js';
+import { observeQueues, observeSystem, SYSTEM_GAUGES } from '../../src/workers/observed-state.js';
 
 /**
  * The dashboard (ops/grafana) and the alert rules (ops/prometheus) may only name metrics the
@@ -13,7 +13,12 @@ import { observeSystem, SYSTEM_GAUGES } from '../../src/workers/observed-state.j
 function exportedMetricNames(): string[] {
   const metrics = new Metrics({ service: 'test', process: 'test' });
   // Registers the scrape-time gauges; nothing is collected until a scrape.
-  observeSystem(metrics, { orm: undefined as never, redis: undefined as never, queues: new Map(), deadLetterQueues: new Map() });
+  observeSystem(metrics, { orm: undefined as never, redis: undefined as never });
+  observeQueues(
+    metrics,
+    { queues: new Map(), deadLetterQueues: new Map(), queueConnections: undefined as never },
+    undefined as never,
+  );
   return metrics.registry
     .getMetricsAsArray()
     .flatMap((metric) =>

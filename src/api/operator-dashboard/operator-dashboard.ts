@@ -19,7 +19,7 @@ import { sameOriginOnly } from './same-origin.js';
  * board (platform operators only: retry, remove, promote), `/admin/sign-out` ends it.
  * See docs/operations.md#queue-dashboard.
  */
-export function operatorDashboard(services: Pick<Services, 'config' | 'logger' | 'queues' | 'deadLetterQueues'>): Router {
+export function operatorDashboard(services: Pick<Services, 'config' | 'logger' | 'queueSet'>): Router {
   const verify = createTokenVerifier(services.config);
   const board = createQueueBoard(services);
   const router = express.Router();

@@ -11,27 +11,28 @@ import { BOARD_PATH, SIGN_OUT_PATH } from './paths.js';
  * (board-access.ts lets only those actions through). Only platform operators reach it; even they
  * see job data redacted to the event envelope (no business data).
  */
-export function createQueueBoard(services: Pick<Services, 'queues' | 'deadLetterQueues'>): Handler {
-  // bull-board and its UI load with the first signed-in request, not with every API process.
+export function createQueueBoard(services: Pick<Services, 'queueSet'>): Handler {
+  // bull-board and its UI, and the queues themselves, load with the first signed-in request, not with every API process.
   return loadedOnFirstUse(() => boardOf(services));
 }
 
-async function boardOf(services: Pick<Services, 'queues' | 'deadLetterQueues'>): Promise<Handler> {
-  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([
+async function boardOf(services: Pick<Services, 'queueSet'>): Promise<Handler> {
+  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }, { queues, deadLetterQueues }] = await Promise.all([
     import('@bull-board/api'),
     import('@bull-board/api/bullMQAdapter'),
     import('@bull-board/express'),
+    services.queueSet(),
   ]);
-  const queues = QUEUE_NAMES.flatMap((name) => [
-    { queue: services.queues.get(name)!, description: '' },
+  const boards = QUEUE_NAMES.flatMap((name) => [
+    { queue: queues.get(name)!, description: '' },
     {
-      queue: services.deadLetterQueues.get(name)! as Queue,
+      queue: deadLetterQueues.get(name)! as Queue,
       description: `Dead letters of ${name}; redrive with npm run ops -- redrive ${name}`,
     },
   ]);
   const serverAdapter = new ExpressAdapter().setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: queues.map(({ queue, description }) => {
+    queues: boards.map(({ queue, description }) => {
       const adapter = new BullMQAdapter(queue, { readOnlyMode: false, allowRetries: true, description });
       adapter.setFormatter('data', redactJobData);
       return adapter;
