@@ -1,8 +1,9 @@
 /**
  * Loaded into each service process to see what its RSS is made of while a benchmark runs: every
  * 250 ms one `MEMORY {...}` line on stderr (the process's log) with RSS split into anonymous and
- * file-backed pages (/proc/self/status), the V8 heap's committed and used size, and V8's own
- * malloc'd memory now and at its peak (compiler zones and other native V8 data, outside the heap).
+ * file-backed pages (/proc/self/status), the V8 heap's committed and used size, V8's own malloc'd
+ * memory now and at its peak (compiler zones and other native V8 data, outside the heap), and the
+ * external memory V8 accounts for (array buffers, WebAssembly memories: reserved, not all resident).
  *
  *   BENCH_NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8 --import=$PWD/test/bench/memory-sampler.mjs" \
  *     BENCH_SCENARIOS=scaleout BENCH_BASELINE=skip npx tsx test/bench/run.ts
@@ -28,6 +29,7 @@ setInterval(() => {
     heapUsed: mb(heap.used_heap_size),
     v8Malloced: mb(heap.malloced_memory),
     v8MallocedPeak: mb(heap.peak_malloced_memory),
+    external: mb(process.memoryUsage().external),
   };
   console.error(`MEMORY ${JSON.stringify(sample)}`);
 }, 250).unref();

@@ -15,7 +15,9 @@
  * BENCH_SCALEOUT_ROLES [relay|relay|projections|projections|payments,expiry,webhooks] (the scaled-out
  * layout, compared with one process of each), BENCH_KEEP_BASELINE [0] (keep its
  * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout],
- * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_PROFILE [0] (1: a CPU profile per process
+ * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_NODE_FLAGS [none] (flags for every service
+ * process's node command line, such as V8's `--concurrent-recompilation-queue-length=1`, which
+ * NODE_OPTIONS refuses), BENCH_PROFILE [0] (1: a CPU profile per process
  * and a heap snapshot at the end of each load, in the run's logs folder; summarize them with
  * `tsx test/bench/profile-summary.ts <folder>`), BENCH_SERVICE_ENV [none] (a JSON object of extra
  * environment variables for every process of the service, e.g. `{"DATABASE_POOL_MAX":"30"}`, to

@@ -92,6 +92,8 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
   await run(process.execPath, ['dist/src/platform/db/migrate.js'], { cwd: settings.dir, env: { ...process.env, ...base } });
 
   const register = '--import=./dist/src/platform/telemetry/register.js';
+  // BENCH_NODE_FLAGS (run.ts): flags for the node command line, where V8's own flags must go (NODE_OPTIONS refuses most).
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const apiPort = await freePort();
   const started: BenchProcess[] = [];
   const stopAll = async () => {
@@ -106,7 +108,7 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
     spawnProcess({
       name: `${settings.label} api`,
       cwd: settings.dir,
-      args: [register, 'dist/src/api/server.js'],
+      args: [...nodeFlags, register, 'dist/src/api/server.js'],
       env: { ...base, PORT: String(apiPort) },
       readyUrl: `http://127.0.0.1:${apiPort}/health/ready`,
       logFile: join(settings.logDir, `${settings.label}-api.log`),
@@ -118,7 +120,7 @@ export async function startService(settings: ServiceSettings, workerRoles: strin
       const proc = await spawnProcess({
         name: `${settings.label} worker ${roles}${workerRoles.indexOf(roles) === index ? '' : ` #${index}`}`,
         cwd: settings.dir,
-        args: [register, 'dist/src/workers/main.js', '--role', roles],
+        args: [...nodeFlags, register, 'dist/src/workers/main.js', '--role', roles],
         env: { ...base, WORKER_HTTP_PORT: String(port) },
         readyUrl: `http://127.0.0.1:${port}/health/ready`,
         logFile: join(settings.logDir, `${settings.label}-worker-${index}.log`),
