@@ -106,12 +106,15 @@ export async function spawnProcess(options: SpawnOptions): Promise<BenchProcess>
   const sampler = setInterval(sample, 250);
 
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  // A start that fails stops its sampler too: a live interval would keep the harness from ever exiting.
+  const failed = (message: string) => {
+    clearInterval(sampler);
+    child.kill('SIGKILL');
+    return new Error(`${options.name} ${message}; see ${options.logFile}`);
+  };
   for (;;) {
-    if (gone) throw new Error(`${options.name} exited with ${exitCode} before it was ready; see ${options.logFile}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${options.name} was not ready within ${options.timeoutMs ?? 60_000} ms; see ${options.logFile}`);
-    }
+    if (gone) throw failed(`exited with ${exitCode} before it was ready`);
+    if (Date.now() > deadline) throw failed(`was not ready within ${options.timeoutMs ?? 60_000} ms`);
     const ready = await fetch(options.readyUrl).then(
       (response) => response.ok,
       () => false,
