@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { EVENT_LOOP_SAMPLE_MS, Metrics } from '../../src/platform/metrics.js';
 import { procContextSwitches } from '../bench/lib/processes.js';
+import { spawnModule } from '../support/processes.js';
 
 /** As a scrape reads it: the lag series are filled from the sampler's histogram by the scrape. */
 const lagMaxSeconds = async (metrics: Metrics) =>
@@ -24,19 +24,12 @@ describe('Metrics: the event-loop lag sampler', () => {
   it('When a process with metrics has nothing to do, then the sampler wakes it a few times a second, not 100 (prom-client’s default)', async function () {
     this.timeout(30_000);
     // A process of its own: this one's timers (mocha's, other tests' clients) would blur the count.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `const { Metrics } = await import(${JSON.stringify(new URL('../../src/platform/metrics.ts', import.meta.url).href)});
-         new Metrics({ service: 'test', process: 'idle' });
-         console.log('ready');
-         setInterval(() => {}, 60_000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+    const child = spawnModule(
+      `const { Metrics } = await import(modules.metrics);
+       new Metrics({ service: 'test', process: 'idle' });
+       console.log('ready');
+       setInterval(() => {}, 60_000);`,
+      { metrics: new URL('../../src/platform/metrics.ts', import.meta.url) },
     );
     try {
       await new Promise<void>((resolve, reject) => {

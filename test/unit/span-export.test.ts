@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { SPAN_EXPORT_DELAY_MS } from '../../src/platform/telemetry/sdk.js';
+import { spawnModule } from '../support/processes.js';
 
 /** The SDK's own default (OTEL_BSP_SCHEDULE_DELAY unset), which startTelemetry replaces. */
 const SDK_DEFAULT_DELAY_MS = 5000;
@@ -38,24 +38,18 @@ describe('Telemetry: span exports', () => {
     };
     delete env.OTEL_BSP_SCHEDULE_DELAY;
     // A process of its own: the SDK registers itself globally.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `const { startTelemetry } = await import(${JSON.stringify(new URL('../../src/platform/telemetry/sdk.ts', import.meta.url).href)});
-         const { trace } = await import('@opentelemetry/api');
-         startTelemetry();
-         trace.getTracer('test').startSpan('one span').end();
-         console.log('ended');
-         setInterval(() => {}, 60_000);`,
-      ],
-      { env, stdio: ['ignore', 'pipe', 'inherit'] },
+    const child = spawnModule(
+      `const { startTelemetry } = await import(modules.sdk);
+       const { trace } = await import('@opentelemetry/api');
+       startTelemetry();
+       trace.getTracer('test').startSpan('one span').end();
+       console.log('ended');
+       setInterval(() => {}, 60_000);`,
+      { sdk: new URL('../../src/platform/telemetry/sdk.ts', import.meta.url) },
+      env,
     );
     try {
-      const lines = createInterface({ input: child.stdout! });
+      const lines = createInterface({ input: child.stdout });
       for await (const line of lines) if (line === 'ended') break;
       const ended = performance.now();
       // Bounded by the SDK's default: without startTelemetry's, the span would wait 5 s.
