@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 
 /** How to start a Node process for a test, a fault scenario or a benchmark. */
 export interface ProcessOptions {
@@ -125,23 +124,9 @@ export async function runToEnd(
 }
 
 /**
- * Runs a few lines of ESM TypeScript in a process of its own (tsx), for what must not share the
- * test's process: a global SDK, or timers counted per process. `modules` are files whose URLs the
- * code imports by name, e.g. `{ sdk: new URL('../../src/….ts', import.meta.url) }` read as
- * `await import(modules.sdk)`. Its stdout is a pipe; stderr goes to the test's.
+ * Runs a few lines of ESM TypeScript (tsx) as a process of its own, for what must not share the
+ * test's process: a global SDK, or timers counted per process. Import project files by URL.
  */
-export function spawnModule(
-  code: string,
-  modules: Record<string, URL>,
-  env: NodeJS.ProcessEnv = process.env,
-): ChildProcessByStdio<null, Readable, null> {
-  const urls = Object.fromEntries(Object.entries(modules).map(([name, url]) => [name, url.href]));
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', `const modules = ${JSON.stringify(urls)};\n${code}`],
-    {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+export function startModule(code: string, options: Omit<ProcessOptions, 'args'> = {}): RunningProcess {
+  return startProcess({ ...options, args: ['--import', 'tsx', '--input-type=module', '-e', code] });
 }

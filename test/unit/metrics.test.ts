@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EVENT_LOOP_SAMPLE_MS, Metrics } from '../../src/platform/metrics.js';
 import { procContextSwitches } from '../bench/lib/processes.js';
-import { spawnModule } from '../support/processes.js';
+import { startModule } from '../support/processes.js';
 
 /** As a scrape reads it: the lag series are filled from the sampler's histogram by the scrape. */
 const lagMaxSeconds = async (metrics: Metrics) =>
@@ -24,26 +24,23 @@ describe('Metrics: the event-loop lag sampler', () => {
   it('When a process with metrics has nothing to do, then the sampler wakes it a few times a second, not 100 (prom-client’s default)', async function () {
     this.timeout(30_000);
     // A process of its own: this one's timers (mocha's, other tests' clients) would blur the count.
-    const child = spawnModule(
-      `const { Metrics } = await import(modules.metrics);
+    const metricsModule = new URL('../../src/platform/metrics.ts', import.meta.url).href;
+    const idle = startModule(
+      `const { Metrics } = await import(${JSON.stringify(metricsModule)});
        new Metrics({ service: 'test', process: 'idle' });
        console.log('ready');
        setInterval(() => {}, 60_000);`,
-      { metrics: new URL('../../src/platform/metrics.ts', import.meta.url) },
     );
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-        child.on('exit', (code) => reject(new Error(`the idle process exited with ${code}`)));
-      });
+      await idle.waitFor(/^ready$/);
       await new Promise((resolve) => setTimeout(resolve, 500)); // past its start-up work
-      const before = wakeUps(child.pid!);
+      const before = wakeUps(idle.pid);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      const perSecond = (wakeUps(child.pid!) - before) / 2;
+      const perSecond = (wakeUps(idle.pid) - before) / 2;
       // The sampler alone accounts for 1000 / EVENT_LOOP_SAMPLE_MS; at prom-client's 10 ms it was over 100.
       expect(perSecond).to.be.lessThan(40);
     } finally {
-      child.kill();
+      await idle.stop();
     }
   });
 });

@@ -1,10 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { SPAN_EXPORT_DELAY_MS } from '../../src/platform/telemetry/sdk.js';
-import { spawnModule } from '../support/processes.js';
+import { startModule } from '../support/processes.js';
 
 /** The SDK's own default (OTEL_BSP_SCHEDULE_DELAY unset), which startTelemetry replaces. */
 const SDK_DEFAULT_DELAY_MS = 5000;
@@ -29,38 +28,39 @@ describe('Telemetry: span exports', () => {
   it('When a process ends a span and OTEL_BSP_SCHEDULE_DELAY is unset, then it is exported within about a second, not the SDK’s 5 s', async function () {
     this.timeout(60_000);
     const { port } = collector.address() as AddressInfo;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
-      OTEL_TRACES_SAMPLER: 'always_on',
-    };
-    delete env.OTEL_BSP_SCHEDULE_DELAY;
-    // A process of its own: the SDK registers itself globally.
-    const child = spawnModule(
-      `const { startTelemetry } = await import(modules.sdk);
+    const sdkModule = new URL('../../src/platform/telemetry/sdk.ts', import.meta.url).href;
+    // A process of its own (the SDK registers itself globally), started from PATH and HOME only, so
+    // no OTEL_BSP_SCHEDULE_DELAY reaches it.
+    const traced = startModule(
+      `const { startTelemetry } = await import(${JSON.stringify(sdkModule)});
        const { trace } = await import('@opentelemetry/api');
        startTelemetry();
        trace.getTracer('test').startSpan('one span').end();
        console.log('ended');
        setInterval(() => {}, 60_000);`,
-      { sdk: new URL('../../src/platform/telemetry/sdk.ts', import.meta.url) },
-      env,
+      {
+        cleanEnv: true,
+        env: {
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+          OTEL_TRACES_SAMPLER: 'always_on',
+        },
+      },
     );
     try {
-      const lines = createInterface({ input: child.stdout });
-      for await (const line of lines) if (line === 'ended') break;
+      // Listening before the span can be exported: the export waits for the schedule.
+      const exported = once(collector, 'export', { signal: AbortSignal.timeout(30_000) }) as Promise<[number]>;
+      exported.catch(() => undefined); // awaited below; not unhandled if the process fails first
+      await traced.waitFor(/^ended$/);
       const ended = performance.now();
-      // Bounded by the SDK's default: without startTelemetry's, the span would wait 5 s.
-      const [arrived] = (await once(collector, 'export', { signal: AbortSignal.timeout(SDK_DEFAULT_DELAY_MS + 2000) })) as [
-        number,
-      ];
+      const [arrived] = await exported;
       const waited = arrived - ended;
+      // Without startTelemetry's default the SDK waits 5 s.
       expect(waited).to.be.lessThan(SDK_DEFAULT_DELAY_MS - 1500);
       expect(waited).to.be.greaterThan(SPAN_EXPORT_DELAY_MS - 300);
     } finally {
-      child.kill();
+      await traced.stop();
     }
   });
 });
