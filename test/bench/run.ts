@@ -15,7 +15,9 @@
  * BENCH_SCALEOUT_ROLES [relay|relay|projections|projections|payments,expiry,webhooks] (the scaled-out
  * layout, compared with one process of each), BENCH_KEEP_BASELINE [0] (keep its
  * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout],
- * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_NODE_FLAGS [none] (flags for every service
+ * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_BASELINE_NODE_OPTIONS [none] (the baseline commit's
+ * processes: the starting commit had no heap flags; set it to the same flags as BENCH_NODE_OPTIONS when
+ * BENCH_BASELINE is a recent commit, to A/B code alone), BENCH_NODE_FLAGS [none] (flags for every service
  * process's node command line, such as V8's `--concurrent-recompilation-queue-length=1`, which
  * NODE_OPTIONS refuses), BENCH_PROFILE [0] (1: a CPU profile per process
  * and a heap snapshot at the end of each load, in the run's logs folder; summarize them with
@@ -52,6 +54,9 @@ const settings: BenchSettings = {
   scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout').split(',').map((s) => s.trim()),
   // The same heap flags as the Kubernetes manifests' NODE_OPTIONS (docs/performance.md says why).
   nodeOptions: env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=8',
+  // The same flags on a recent baseline commit cost this checkout's processes 5-20% of their CPU per
+  // order against a baseline without them (docs/performance.md, "Heap flags in an A/B").
+  baselineNodeOptions: env.BENCH_BASELINE_NODE_OPTIONS ?? '',
   profile: env.BENCH_PROFILE === '1',
 };
 

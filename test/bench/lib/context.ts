@@ -31,6 +31,8 @@ export interface BenchSettings {
   scenarios: string[];
   /** NODE_OPTIONS of the service's processes (the manifests' heap flags). */
   nodeOptions: string;
+  /** NODE_OPTIONS of the baseline commit's processes. */
+  baselineNodeOptions: string;
   /** CPU profiles and heap snapshots of every service process (slows the run; figures are then not comparable). */
   profile: boolean;
 }
@@ -72,7 +74,7 @@ export function startProject(context: BenchContext, label: string, workerRoles: 
       publicKeyPem: context.publicKeyPem,
       otlpUrl: context.otlpUrl,
       logDir: context.logDir,
-      nodeOptions: dir === context.projectDir ? context.settings.nodeOptions : '',
+      nodeOptions: dir === context.projectDir ? context.settings.nodeOptions : context.settings.baselineNodeOptions,
       profileDir: context.settings.profile ? join(context.logDir, 'profiles') : undefined,
       // BENCH_SERVICE_ENV (run.ts): a setting tried on the service without a rebuild.
       env: process.env.BENCH_SERVICE_ENV ? (JSON.parse(process.env.BENCH_SERVICE_ENV) as Record<string, string>) : undefined,
