@@ -54,8 +54,9 @@ const settings: BenchSettings = {
   scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout').split(',').map((s) => s.trim()),
   // The same heap flags as the Kubernetes manifests' NODE_OPTIONS (docs/performance.md says why).
   nodeOptions: env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=8',
-  // The same flags on a recent baseline commit cost this checkout's processes 5-20% of their CPU per
-  // order against a baseline without them (docs/performance.md, "Heap flags in an A/B").
+  // None, as the starting commit ran. A recent commit run without the flags has more memory and less
+  // GC than this checkout: an A/A run gave 0.92x (docs/performance.md, "What the pipeline ratio
+  // follows, the heap flags in an A/B, and three ideas that bought nothing").
   baselineNodeOptions: env.BENCH_BASELINE_NODE_OPTIONS ?? '',
   profile: env.BENCH_PROFILE === '1',
 };
