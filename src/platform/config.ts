@@ -246,6 +246,19 @@ const schema = z
       ),
     RELAY_POLL_INTERVAL: durationMs.default(parseDuration('1s')).describe("Relay's safety poll, in case a NOTIFY is missed"),
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100).describe('Outbox rows the relay claims per cycle'),
+    RELAY_LINGER: durationMs
+      .default(parseDuration('10ms'))
+      .refine((ms) => ms <= 1000, 'at most 1s')
+      .describe(
+        'Wait before the next claim after a busy cycle (RELAY_LINGER_AFTER rows), so cycles and projection jobs carry more events under load; 0: off',
+      ),
+    RELAY_LINGER_AFTER: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(4)
+      .describe('Rows a cycle must claim for the relay to linger (RELAY_LINGER); a lighter cycle never delays the next'),
     RELAY_PUBLISH_TIMEOUT: durationMs
       .default(parseDuration('5s'))
       .describe("The relay's bound on publishing a batch to Redis before it rolls back"),

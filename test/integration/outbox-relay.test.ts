@@ -65,7 +65,12 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     await service.stop();
   });
 
-  function relay(queues: ReadonlyMap<QueueName, Queue>, batchSize = 100, pollIntervalMs = 1000) {
+  function relay(
+    queues: ReadonlyMap<QueueName, Queue>,
+    batchSize = 100,
+    pollIntervalMs = 1000,
+    linger?: { ms: number; afterRows: number },
+  ) {
     const { config, clock, logger } = service.services;
     const built = new OutboxRelay(
       queues,
@@ -73,6 +78,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
         databaseUrl: config.DATABASE_URL,
         batchSize,
         pollIntervalMs,
+        linger,
         routes: routingTable({ ...config, ORDER_PAYMENT_TIMEOUT: 60_000 }),
         publishTimeoutMs: 1000,
       },
@@ -445,22 +451,57 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     expect(job!.timestamp + job!.delay).to.be.closeTo(Date.parse(event!.occurred_at) + 60_000, 1_000);
   });
 
-  it('When a command commits, then a running relay is woken by its NOTIFY, not by the next poll', async () => {
-    // The relay polls once an hour here: only the NOTIFY of the commit can wake it in time.
-    const running = relay(service.services.queues, 100, 3_600_000);
+  it('When a command commits, then a running relay is woken by its NOTIFY, not by the next poll, nor after a linger when its cycles are light', async () => {
+    // The relay polls once an hour here: only the NOTIFY of the commit can wake it in time. It would
+    // also linger an hour after two cycles of 4 rows, but no cycle here claims more than three.
+    const running = relay(service.services.queues, 100, 3_600_000, { ms: 3_600_000, afterRows: 4 });
     running.start();
     try {
       // It LISTENs once it leads, before its first claim: once that cycle is over, it idles, listening.
       await eventually(cycledOnce, 30_000, 'the relay to lead and LISTEN');
-      await placeOrders(1);
       const projections = service.services.queues.get('projections')!;
-      await eventually(
-        async () => (await carriedEvents(projections, ['waiting'])).length === 3,
-        30_000,
-        'the relay to publish the committed events',
-      );
+      // Three rounds of a product and an order (the first with the profile), each published before the next.
+      for (const published of [3, 5, 7]) {
+        await placeOrders(1);
+        await eventually(
+          async () => (await carriedEvents(projections, ['waiting'])).length === published,
+          30_000,
+          `the relay to publish the committed events (${published} in all), without lingering`,
+        );
+      }
     } finally {
       await running.stop();
     }
+  });
+
+  it('When two cycles in a row claim at least the linger threshold, then the relay waits the linger before it claims again, and what committed meanwhile goes out in one cycle; after one such cycle it does not wait', async () => {
+    await placeOrders(3); // five events: the product, the profile and three orders
+    const lingerMs = 3_000;
+    const running = relay(service.services.queues, 100, 3_600_000, { ms: lingerMs, afterRows: 2 });
+    running.start();
+    await eventually(async () => (await unpublished()) === 0, 30_000, 'the first cycle to publish the five events');
+    // One busy cycle so far, a backlog: the relay waits for the next NOTIFY, not for the linger.
+    const bob = principal('bob', 'acme', ['customer'], { name: 'Bob' });
+    const [product] = await rows<{ id: string }>(service.services, 'select id from products limit 1');
+    await service.services.commands.placeOrder.handle(bob, { lines: [{ productId: product!.id, quantity: 1 }] }); // his profile and his order, one commit
+    await eventually(async () => (await unpublished()) === 0, 30_000, 'the second cycle to publish two events');
+    // Two busy cycles in a row: the relay lingers, and commits (each with its NOTIFY) wait for it.
+    await placeOrders(2); // a product and two orders, three commits
+    await eventually(async () => (await unpublished()) === 0, 30_000, 'the cycle after the linger');
+
+    // A cycle marks its rows with its transaction's now().
+    const cycles = await rows<{ at_ms: number; events: number }>(
+      service.services,
+      `select (extract(epoch from published_at) * 1000)::float8 as at_ms, count(*)::int as events
+         from outbox_events group by published_at order by published_at`,
+    );
+    expect(cycles.map((cycle) => cycle.events)).to.deep.equal([5, 2, 3]);
+    const [first, second, third] = cycles.map((cycle) => cycle.at_ms);
+    expect(second! - first!, 'after one busy cycle').to.be.below(lingerMs);
+    expect(third! - second!, 'after two busy cycles').to.be.at.least(lingerMs - 50);
+    // The three went to the projections queue as one job.
+    const lateIds = (await rows<{ id: string }>(service.services, 'select id from outbox_events order by position')).slice(7);
+    const jobs = await service.services.queues.get('projections')!.getJobs(['waiting']);
+    expect(jobs.map((job) => eventIdsOf(job))).to.deep.include(lateIds.map((event) => event.id));
   });
 });

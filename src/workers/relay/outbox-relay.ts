@@ -16,6 +16,16 @@ export interface RelaySettings {
   databaseUrl: string;
   batchSize: number;
   pollIntervalMs: number;
+  /**
+   * After two cycles in a row that each claimed at least `afterRows` rows, the relay waits `ms`
+   * before claiming again instead of waking on the next NOTIFY. Under load (commits arriving faster
+   * than cycles) the next cycle then claims what committed meanwhile in one go: the cycle's two
+   * round trips, its `addBulk` per queue and the projection job it files (one transaction, a
+   * worker's wake-ups) are shared by more events. At light load an event waits for nothing but its
+   * NOTIFY: a lighter cycle never delays the next, and neither does one busy cycle alone, which is a
+   * backlog caught up after a stall rather than load. Unset or 0 ms: no linger.
+   */
+  linger?: { ms: number; afterRows: number };
   /** Event type -> the queues that receive it (derived from src/workers/queues.ts). */
   routes: ReadonlyMap<string, readonly Route[]>;
   /** BullMQ waits for Redis instead of failing; the relay gives up after this and rolls back. */
@@ -102,6 +112,8 @@ export class OutboxRelay {
   /** The session on which this relay holds RELAY_LEADER_LOCK (and LISTENs); unset while it stands by. */
   private leaderSession: pg.Client | undefined;
   private wake: (() => void) | undefined;
+  /** Rows the last cycle claimed (RelaySettings.linger). */
+  private lastClaimed = 0;
   /** Set by a NOTIFY that arrived while a cycle was running: the next sleep is skipped. */
   private notified = false;
   /** Ends an uninterruptible sleep early, for stop() only. */
@@ -244,10 +256,17 @@ export class OutboxRelay {
         this.notified = false;
         const cycle = (await this.leads()) ? await this.cycle() : undefined;
         failures = 0;
+        const previous = this.lastClaimed;
+        this.lastClaimed = cycle?.published ?? 0;
         // Standing by (no NOTIFY reaches this session), or another cycle holds the cycle lock (one
         // run through publishBatch, which drains what it claims): the next try is the next poll.
         if (!cycle || cycle.skipped) await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
-        else if (cycle.published < this.settings.batchSize) await this.sleep(this.settings.pollIntervalMs);
+        // A full batch: more rows wait, so the next cycle runs at once.
+        else if (cycle.published >= this.settings.batchSize) continue;
+        // Two busy cycles in a row: let what commits meanwhile gather for the next (RelaySettings.linger).
+        else if (this.busy(cycle.published) && this.busy(previous))
+          await this.sleep(this.settings.linger!.ms, { wakeOnNotify: false });
+        else await this.sleep(this.settings.pollIntervalMs);
       } catch (error) {
         failures += 1;
         this.logger.warn('outbox relay cycle failed; events stay in the outbox', { error: String(error), failures });
@@ -255,6 +274,12 @@ export class OutboxRelay {
         await this.sleep(Math.min(this.settings.pollIntervalMs * 2 ** failures, 10_000), { wakeOnNotify: false });
       }
     }
+  }
+
+  /** Whether a cycle that claimed `rows` was busy enough to count towards a linger (RelaySettings.linger). */
+  private busy(rows: number): boolean {
+    const linger = this.settings.linger;
+    return linger !== undefined && linger.ms > 0 && rows >= linger.afterRows;
   }
 
   /**
