@@ -250,15 +250,14 @@ const schema = z
       .default(parseDuration('10ms'))
       .refine((ms) => ms <= 1000, 'at most 1s')
       .describe(
-        'Wait before the next claim after a busy cycle (RELAY_LINGER_AFTER rows), so cycles and projection jobs carry more events under load; 0: off',
+        'Under load (RELAY_LINGER_ABOVE), how long the relay waits after a cycle before the next, so cycles and projection jobs carry more events; 0: off',
       ),
-    RELAY_LINGER_AFTER: z.coerce
+    RELAY_LINGER_ABOVE: z.coerce
       .number()
       .int()
       .min(1)
-      .max(1000)
-      .default(4)
-      .describe('Rows a cycle must claim for the relay to linger (RELAY_LINGER); a lighter cycle never delays the next'),
+      .default(200)
+      .describe('Outbox rows per second (over about the last second) from which the relay lingers; below it, none waits'),
     RELAY_PUBLISH_TIMEOUT: durationMs
       .default(parseDuration('5s'))
       .describe("The relay's bound on publishing a batch to Redis before it rolls back"),

@@ -65,7 +65,7 @@ export function startWorkers(services: WorkerDependencies, requested: readonly s
           databaseUrl: config.DATABASE_URL,
           batchSize: config.RELAY_BATCH_SIZE,
           pollIntervalMs: config.RELAY_POLL_INTERVAL,
-          linger: { ms: config.RELAY_LINGER, afterRows: config.RELAY_LINGER_AFTER },
+          linger: { ms: config.RELAY_LINGER, abovePerSecond: config.RELAY_LINGER_ABOVE },
           routes: routingTable(config),
           publishTimeoutMs: config.RELAY_PUBLISH_TIMEOUT,
         },

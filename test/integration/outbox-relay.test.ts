@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Queue } from 'bullmq';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { openQueue, QueueConnections } from '../../src/platform/queues.js';
 import { BATCH_JOB_NAME } from '../../src/workers/job-envelope.js';
@@ -69,7 +70,7 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     queues: ReadonlyMap<QueueName, Queue>,
     batchSize = 100,
     pollIntervalMs = 1000,
-    linger?: { ms: number; afterRows: number },
+    linger?: { ms: number; abovePerSecond: number },
   ) {
     const { config, clock, logger } = service.services;
     const built = new OutboxRelay(
@@ -451,10 +452,10 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     expect(job!.timestamp + job!.delay).to.be.closeTo(Date.parse(event!.occurred_at) + 60_000, 1_000);
   });
 
-  it('When a command commits, then a running relay is woken by its NOTIFY, not by the next poll, nor after a linger when its cycles are light', async () => {
+  it('When a command commits, then a running relay is woken by its NOTIFY, not by the next poll, nor after a linger below its linger rate', async () => {
     // The relay polls once an hour here: only the NOTIFY of the commit can wake it in time. It would
-    // also linger an hour after two cycles of 4 rows, but no cycle here claims more than three.
-    const running = relay(service.services.queues, 100, 3_600_000, { ms: 3_600_000, afterRows: 4 });
+    // also linger an hour from 8 rows a second, but the test commits 7 events in all.
+    const running = relay(service.services.queues, 100, 3_600_000, { ms: 3_600_000, abovePerSecond: 8 });
     running.start();
     try {
       // It LISTENs once it leads, before its first claim: once that cycle is over, it idles, listening.
@@ -474,18 +475,13 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
     }
   });
 
-  it('When two cycles in a row claim at least the linger threshold, then the relay waits the linger before it claims again, and what committed meanwhile goes out in one cycle; after one such cycle it does not wait', async () => {
+  it('When the relay claims at least its linger rate, then it waits the linger after each cycle, and what committed meanwhile goes out in one cycle', async () => {
     await placeOrders(3); // five events: the product, the profile and three orders
     const lingerMs = 3_000;
-    const running = relay(service.services.queues, 100, 3_600_000, { ms: lingerMs, afterRows: 2 });
+    const running = relay(service.services.queues, 100, 3_600_000, { ms: lingerMs, abovePerSecond: 5 });
     running.start();
     await eventually(async () => (await unpublished()) === 0, 30_000, 'the first cycle to publish the five events');
-    // One busy cycle so far, a backlog: the relay waits for the next NOTIFY, not for the linger.
-    const bob = principal('bob', 'acme', ['customer'], { name: 'Bob' });
-    const [product] = await rows<{ id: string }>(service.services, 'select id from products limit 1');
-    await service.services.commands.placeOrder.handle(bob, { lines: [{ productId: product!.id, quantity: 1 }] }); // his profile and his order, one commit
-    await eventually(async () => (await unpublished()) === 0, 30_000, 'the second cycle to publish two events');
-    // Two busy cycles in a row: the relay lingers, and commits (each with its NOTIFY) wait for it.
+    // Five rows in the last second: the relay lingers, and commits (each with its NOTIFY) wait for it.
     await placeOrders(2); // a product and two orders, three commits
     await eventually(async () => (await unpublished()) === 0, 30_000, 'the cycle after the linger');
 
@@ -495,13 +491,32 @@ describe('Outbox relay (PostgreSQL + Redis)', () => {
       `select (extract(epoch from published_at) * 1000)::float8 as at_ms, count(*)::int as events
          from outbox_events group by published_at order by published_at`,
     );
-    expect(cycles.map((cycle) => cycle.events)).to.deep.equal([5, 2, 3]);
-    const [first, second, third] = cycles.map((cycle) => cycle.at_ms);
-    expect(second! - first!, 'after one busy cycle').to.be.below(lingerMs);
-    expect(third! - second!, 'after two busy cycles').to.be.at.least(lingerMs - 50);
+    expect(cycles.map((cycle) => cycle.events)).to.deep.equal([5, 3]);
+    const [first, second] = cycles.map((cycle) => cycle.at_ms);
+    expect(second! - first!).to.be.at.least(lingerMs - 50);
     // The three went to the projections queue as one job.
-    const lateIds = (await rows<{ id: string }>(service.services, 'select id from outbox_events order by position')).slice(7);
+    const lateIds = (await rows<{ id: string }>(service.services, 'select id from outbox_events order by position')).slice(5);
     const jobs = await service.services.queues.get('projections')!.getJobs(['waiting']);
     expect(jobs.map((job) => eventIdsOf(job))).to.deep.include(lateIds.map((event) => event.id));
+  });
+
+  it('When light cycles add up to the linger rate within a second, then the relay lingers; rows claimed seconds before no longer count', async () => {
+    const running = relay(service.services.queues, 100, 3_600_000, { ms: 3_600_000, abovePerSecond: 4 });
+    running.start();
+    await eventually(cycledOnce, 30_000, 'the relay to lead and LISTEN');
+    await placeOrders(1); // the product, then the profile and the order: 3 rows
+    await eventually(async () => (await unpublished()) === 0, 30_000, 'the first three rows');
+    // Time is what this test is about: three seconds fade those rows to about a twentieth.
+    await delay(3_000);
+    // Two more rows, one at a time, about 2.15 in all (without the fading, 4 after the first).
+    for (const product of ['first', 'second']) {
+      await createProduct(service.services, 'acme');
+      await eventually(async () => (await unpublished()) === 0, 30_000, `the ${product} product, without a linger`);
+    }
+    await placeOrders(3); // the product and three orders, one commit each: the count passes 4 on the way
+    await createProduct(service.services, 'acme');
+    // The relay lingers an hour from the cycle that passed 4 rows a second: a row after it waits.
+    await delay(1_000);
+    expect(await unpublished()).to.be.greaterThan(0);
   });
 });

@@ -17,15 +17,16 @@ export interface RelaySettings {
   batchSize: number;
   pollIntervalMs: number;
   /**
-   * After two cycles in a row that each claimed at least `afterRows` rows, the relay waits `ms`
-   * before claiming again instead of waking on the next NOTIFY. Under load (commits arriving faster
-   * than cycles) the next cycle then claims what committed meanwhile in one go: the cycle's two
-   * round trips, its `addBulk` per queue and the projection job it files (one transaction, a
-   * worker's wake-ups) are shared by more events. At light load an event waits for nothing but its
-   * NOTIFY: a lighter cycle never delays the next, and neither does one busy cycle alone, which is a
-   * backlog caught up after a stall rather than load. Unset or 0 ms: no linger.
+   * While the relay claims at least `abovePerSecond` rows a second (decayed over about the last
+   * second), it waits `ms` after each cycle before claiming again instead of waking on the next
+   * NOTIFY. Under load the next cycle then claims what committed meanwhile in one go: the cycle's
+   * two round trips, its `addBulk` per queue and the projection job it files (one transaction, a
+   * worker's wake-ups) are shared by more events. Below that rate an event waits for nothing but
+   * its NOTIFY; a rate, not a cycle's size, so that the backlog a stall leaves at light load is not
+   * taken for load (it would delay the events that follow the stall, the slowest ones already).
+   * Unset or 0 ms: no linger.
    */
-  linger?: { ms: number; afterRows: number };
+  linger?: { ms: number; abovePerSecond: number };
   /** Event type -> the queues that receive it (derived from src/workers/queues.ts). */
   routes: ReadonlyMap<string, readonly Route[]>;
   /** BullMQ waits for Redis instead of failing; the relay gives up after this and rolls back. */
@@ -112,8 +113,9 @@ export class OutboxRelay {
   /** The session on which this relay holds RELAY_LEADER_LOCK (and LISTENs); unset while it stands by. */
   private leaderSession: pg.Client | undefined;
   private wake: (() => void) | undefined;
-  /** Rows the last cycle claimed (RelaySettings.linger). */
-  private lastClaimed = 0;
+  /** Rows claimed, decayed with a time constant of one second: about the last second's (RelaySettings.linger). */
+  private recentRows = 0;
+  private recentAt = 0;
   /** Set by a NOTIFY that arrived while a cycle was running: the next sleep is skipped. */
   private notified = false;
   /** Ends an uninterruptible sleep early, for stop() only. */
@@ -256,16 +258,14 @@ export class OutboxRelay {
         this.notified = false;
         const cycle = (await this.leads()) ? await this.cycle() : undefined;
         failures = 0;
-        const previous = this.lastClaimed;
-        this.lastClaimed = cycle?.published ?? 0;
+        const rate = this.claimRate(cycle?.published ?? 0);
         // Standing by (no NOTIFY reaches this session), or another cycle holds the cycle lock (one
         // run through publishBatch, which drains what it claims): the next try is the next poll.
         if (!cycle || cycle.skipped) await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
         // A full batch: more rows wait, so the next cycle runs at once.
         else if (cycle.published >= this.settings.batchSize) continue;
-        // Two busy cycles in a row: let what commits meanwhile gather for the next (RelaySettings.linger).
-        else if (this.busy(cycle.published) && this.busy(previous))
-          await this.sleep(this.settings.linger!.ms, { wakeOnNotify: false });
+        // Under load: let what commits meanwhile gather for the next cycle (RelaySettings.linger).
+        else if (cycle.published > 0 && this.lingers(rate)) await this.sleep(this.settings.linger!.ms, { wakeOnNotify: false });
         else await this.sleep(this.settings.pollIntervalMs);
       } catch (error) {
         failures += 1;
@@ -276,10 +276,17 @@ export class OutboxRelay {
     }
   }
 
-  /** Whether a cycle that claimed `rows` was busy enough to count towards a linger (RelaySettings.linger). */
-  private busy(rows: number): boolean {
+  /** Adds a cycle's rows to the decayed count, and returns it: about the rows claimed in the last second. */
+  private claimRate(rows: number): number {
+    const now = performance.now();
+    this.recentRows = this.recentRows * Math.exp(-(now - this.recentAt) / 1000) + rows;
+    this.recentAt = now;
+    return this.recentRows;
+  }
+
+  private lingers(rowsPerSecond: number): boolean {
     const linger = this.settings.linger;
-    return linger !== undefined && linger.ms > 0 && rows >= linger.afterRows;
+    return linger !== undefined && linger.ms > 0 && rowsPerSecond >= linger.abovePerSecond;
   }
 
   /**
