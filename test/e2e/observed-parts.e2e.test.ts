@@ -66,7 +66,13 @@ describe('Every command, query and job is observed from outside (span, duration,
       token,
     });
     expect(read.status).to.equal(200);
-    await eventually(async () => spansNamed('job projections').length >= 2, 10_000, 'projection job spans');
+    // The product's and the order's events go in one projection job or two, depending on whether
+    // the relay woke between the two commits: one finished job, with its log line, is what is checked.
+    await eventually(
+      async () => spansNamed('job projections').length >= 1 && linesOf('job', 'projections').length >= 1,
+      10_000,
+      'a projection job span and its log line',
+    );
 
     for (const [kind, name] of [
       ['command', 'placeOrder'],
