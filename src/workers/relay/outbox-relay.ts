@@ -258,14 +258,14 @@ export class OutboxRelay {
         this.notified = false;
         const cycle = (await this.leads()) ? await this.cycle() : undefined;
         failures = 0;
-        const rate = this.claimRate(cycle?.published ?? 0);
+        const lingerMs = this.lingerAfter(cycle?.published ?? 0);
         // Standing by (no NOTIFY reaches this session), or another cycle holds the cycle lock (one
         // run through publishBatch, which drains what it claims): the next try is the next poll.
         if (!cycle || cycle.skipped) await this.sleep(this.settings.pollIntervalMs, { wakeOnNotify: false });
         // A full batch: more rows wait, so the next cycle runs at once.
         else if (cycle.published >= this.settings.batchSize) continue;
         // Under load: let what commits meanwhile gather for the next cycle (RelaySettings.linger).
-        else if (cycle.published > 0 && this.lingers(rate)) await this.sleep(this.settings.linger!.ms, { wakeOnNotify: false });
+        else if (lingerMs > 0) await this.sleep(lingerMs, { wakeOnNotify: false });
         else await this.sleep(this.settings.pollIntervalMs);
       } catch (error) {
         failures += 1;
@@ -276,17 +276,16 @@ export class OutboxRelay {
     }
   }
 
-  /** Adds a cycle's rows to the decayed count, and returns it: about the rows claimed in the last second. */
-  private claimRate(rows: number): number {
+  /**
+   * Adds a cycle's rows to the decayed count (about the rows claimed in the last second), and
+   * returns how long to linger after that cycle: 0 below the linger's rate, or when it claimed nothing.
+   */
+  private lingerAfter(rows: number): number {
     const now = performance.now();
     this.recentRows = this.recentRows * Math.exp(-(now - this.recentAt) / 1000) + rows;
     this.recentAt = now;
-    return this.recentRows;
-  }
-
-  private lingers(rowsPerSecond: number): boolean {
     const linger = this.settings.linger;
-    return linger !== undefined && linger.ms > 0 && rowsPerSecond >= linger.abovePerSecond;
+    return linger && rows > 0 && this.recentRows >= linger.abovePerSecond ? linger.ms : 0;
   }
 
   /**
