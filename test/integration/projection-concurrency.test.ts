@@ -41,8 +41,15 @@ describe('Projections run PROJECTION_CONCURRENCY jobs at once per worker (Postgr
         }),
       ),
     );
-    const queued = service.services.queues.get('projections')!;
-    while ((await queued.getWaitingCount()) < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Every event published (its row is marked in the transaction that commits after its job was
+    // added): counting waiting jobs would also count the products' and profiles' jobs.
+    const unpublished = async () =>
+      (
+        (await rows(service.services, 'select count(*)::int as n from outbox_events where published_at is null')) as Array<{
+          n: number;
+        }>
+      )[0]!.n;
+    while ((await unpublished()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     projections = startWorkers(service.services, ['projections']);
     let most = 0;
     const deadline = Date.now() + 20_000;
