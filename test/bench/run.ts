@@ -9,12 +9,13 @@
  * Environment (defaults in brackets): BENCH_SECONDS [10] per closed-loop run, BENCH_WARMUP_SECONDS
  * [3] (API and freshness runs), BENCH_PAIRS [3], BENCH_CONNECTIONS [20], BENCH_PIPELINE_SECONDS [20] of
  * orders per pipeline and freshness run, BENCH_PIPELINE_WARMUP_SECONDS [10] of orders before each
- * pipeline and scale-out run (left to settle, not counted), BENCH_RATE [50] orders/s of the open-loop freshness load, BENCH_BASELINE
+ * pipeline, scale-out and drain run (left to settle, not counted), BENCH_DRAIN_SECONDS [10] of orders
+ * whose events wait in the paused projections queue before a drain run, BENCH_RATE [50] orders/s of the open-loop freshness load, BENCH_BASELINE
  * [5994be8] (git ref of the pipeline comparison, or `skip`), BENCH_FRESHNESS_ROLES
  * [relay|projections|payments,expiry,webhooks] (the freshness runs' worker processes, `|` between processes),
  * BENCH_SCALEOUT_ROLES [relay|relay|projections|projections|payments,expiry,webhooks] (the scaled-out
  * layout, compared with one process of each), BENCH_KEEP_BASELINE [0] (keep its
- * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout],
+ * worktree for the next run), BENCH_SCENARIOS [api,pipeline,freshness,scaleout,drain],
  * BENCH_NODE_OPTIONS [the manifests' heap flags], BENCH_BASELINE_NODE_OPTIONS [none] (the baseline commit's
  * processes: the starting commit had no heap flags; set it to the same flags as BENCH_NODE_OPTIONS when
  * BENCH_BASELINE is a recent commit, to A/B code alone), BENCH_NODE_FLAGS [none] (flags for every service
@@ -33,6 +34,7 @@ import { buildBaseline, signingKeys, startOtlpSink } from './lib/environment.js'
 import { renderMarkdown } from './lib/report.js';
 import { apiScenario } from './scenarios/api.js';
 import { freshnessScenario } from './scenarios/freshness.js';
+import { compareDrains } from './scenarios/drain.js';
 import { comparePipelines } from './scenarios/pipeline.js';
 
 const env = process.env;
@@ -50,8 +52,9 @@ const settings: BenchSettings = {
   // that once per process, and after 3 s the scaled-out layout's projections were still at it
   // (docs/performance.md, "Scale-out measured cold, and what woke the workers").
   pipelineWarmupSeconds: Number(env.BENCH_PIPELINE_WARMUP_SECONDS ?? 10),
+  drainLoadSeconds: Number(env.BENCH_DRAIN_SECONDS ?? 10),
   baseline: env.BENCH_BASELINE ?? '5994be8',
-  scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout').split(',').map((s) => s.trim()),
+  scenarios: (env.BENCH_SCENARIOS ?? 'api,pipeline,freshness,scaleout,drain').split(',').map((s) => s.trim()),
   // The same heap flags as the Kubernetes manifests' NODE_OPTIONS (docs/performance.md says why).
   nodeOptions: env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=8',
   // None, as the starting commit ran. A recent commit run without the flags has more memory and less
@@ -116,6 +119,14 @@ try {
     results.scaleout = await comparePipelines(
       context,
       'scale-out',
+      { label: 'two-relays-two-projections', roles: twoRelays },
+      { label: 'one-of-each', roles: oneRelay },
+    );
+  }
+  if (settings.scenarios.includes('drain')) {
+    results.drain = await compareDrains(
+      context,
+      'drain',
       { label: 'two-relays-two-projections', roles: twoRelays },
       { label: 'one-of-each', roles: oneRelay },
     );

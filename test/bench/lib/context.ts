@@ -26,6 +26,8 @@ export interface BenchSettings {
   pipelineSeconds: number;
   /** Orders sent and settled before each pipeline and scale-out run starts counting. */
   pipelineWarmupSeconds: number;
+  /** Seconds of orders whose events wait in the paused projections queue in a drain run. */
+  drainLoadSeconds: number;
   /** Git ref of the pipeline comparison, or `skip`. */
   baseline: string;
   scenarios: string[];

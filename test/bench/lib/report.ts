@@ -1,4 +1,5 @@
 import type { ApiComparison } from '../scenarios/api.js';
+import type { DrainComparison } from '../scenarios/drain.js';
 import type { FreshnessComparison } from '../scenarios/freshness.js';
 import type { PipelineComparison, PipelineRun } from '../scenarios/pipeline.js';
 import type { CpuPerUnit } from './processes.js';
@@ -58,6 +59,16 @@ export function renderMarkdown(results: Record<string, unknown>): string {
   if (scaleout) {
     lines.push(
       `| scale-out: ${scaleout.a} vs ${scaleout.b}, settled/s | ${runs(scaleout, 'a')} | ${runs(scaleout, 'b')} | ${ratio(scaleout.ratio)} | >= 1, no duplicates |`,
+    );
+  }
+  const drain = results.drain as DrainComparison | undefined;
+  if (drain) {
+    const drained = (side: 'a' | 'b') => {
+      const all = drain.pairs.map((pair) => pair[side]);
+      return `${span(all.map((run) => run.ordersPerSecond))} orders/s (${span(all.map((run) => run.orders))} orders, ${span(all.map((run) => run.drainMs))} ms)`;
+    };
+    lines.push(
+      `| scale-out on a backlog: ${drain.a} vs ${drain.b}, a paused projections queue drained | ${drained('a')} | ${drained('b')} | ${ratio(drain.ratio)} | >= 1, no duplicates |`,
     );
   }
 

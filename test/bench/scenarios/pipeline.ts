@@ -20,6 +20,8 @@ export interface PipelineRun {
   /** Orders fully settled per second, from the first request to the last order settled. */
   ordersPerSecond: number;
   settleAfterLoadMs: number;
+  /** Of the orders committed when the load ended, how many were not yet paid, in order_view as paid, in customer_summary and in daily_sales. */
+  behindAtLoadEnd: { unpaid: number; unviewed: number; unsummarized: number; unsold: number };
   commands: ClosedLoopResult;
   processes: Array<{ name: string; peakRssMb: number; coldStartMs: number }>;
   /** Each process's CPU time from the first request until every order settled, per settled order. */
@@ -72,6 +74,7 @@ export async function pipelineRun(
     const started = performance.now();
     const commands = checkClean(context, `${label} pipeline commands`, await commandLoad(context.settings.pipelineSeconds));
     const loadEnded = performance.now();
+    const atLoadEnd = await settlementCounts(service.databaseUrl);
     const settled = await waitUntilSettled(service.databaseUrl, 180_000);
     const finished = performance.now();
     const measuredOrders = settled.counts.orders - warmed.counts.orders;
@@ -88,6 +91,12 @@ export async function pipelineRun(
       orders: measuredOrders,
       ordersPerSecond: round(measuredOrders / ((finished - started) / 1000)),
       settleAfterLoadMs: Math.round(finished - loadEnded),
+      behindAtLoadEnd: {
+        unpaid: atLoadEnd.orders - atLoadEnd.paid,
+        unviewed: atLoadEnd.orders - atLoadEnd.viewed,
+        unsummarized: atLoadEnd.orders - atLoadEnd.summarized,
+        unsold: atLoadEnd.orders - atLoadEnd.sold,
+      },
       commands,
       cpu: cpuPerOrder,
       work: workPerOrder,
@@ -99,26 +108,35 @@ export async function pipelineRun(
   }
 }
 
-async function waitUntilSettled(databaseUrl: string, timeoutMs: number): Promise<{ ok: boolean; counts: Settlement }> {
+const SETTLEMENT = `
+  select (select count(*)::int from orders) as orders,
+         (select count(*)::int from orders where status = 'paid') as paid,
+         (select count(*)::int from order_view where status = 'paid') as viewed,
+         (select coalesce(sum(orders_count), 0)::int from customer_summary) as summarized,
+         (select coalesce(sum(orders_count), 0)::int from daily_sales) as sold`;
+
+export async function settlementCounts(databaseUrl: string): Promise<Settlement> {
+  return withClient(databaseUrl, async (client) => (await client.query<Settlement>(SETTLEMENT)).rows[0]!);
+}
+
+export async function waitUntilSettled(
+  databaseUrl: string,
+  timeoutMs: number,
+  pollMs = 100,
+): Promise<{ ok: boolean; counts: Settlement }> {
   const deadline = Date.now() + timeoutMs;
   return withClient(databaseUrl, async (client) => {
     for (;;) {
-      const { rows } = await client.query<Settlement>(`
-        select (select count(*)::int from orders) as orders,
-               (select count(*)::int from orders where status = 'paid') as paid,
-               (select count(*)::int from order_view where status = 'paid') as viewed,
-               (select coalesce(sum(orders_count), 0)::int from customer_summary) as summarized,
-               (select coalesce(sum(orders_count), 0)::int from daily_sales) as sold`);
-      const counts = rows[0]!;
+      const counts = (await client.query<Settlement>(SETTLEMENT)).rows[0]!;
       const { orders, paid, viewed, summarized, sold } = counts;
       if (orders === paid && orders === viewed && orders === summarized && orders === sold) return { ok: true, counts };
       if (summarized > orders || sold > orders || Date.now() > deadline) return { ok: false, counts };
-      await sleep(100);
+      await sleep(pollMs);
     }
   });
 }
 
-async function duplicatedEffects(databaseUrl: string): Promise<string[]> {
+export async function duplicatedEffects(databaseUrl: string): Promise<string[]> {
   return withClient(databaseUrl, async (client) => {
     const { rows } = await client.query<{ payments: number; histories: number; views: number }>(`
       select (select count(*)::int from (select aggregate_id from outbox_events where type = 'OrderPaid'
@@ -161,7 +179,10 @@ export async function comparePipelines(
       const result = await pipelineRun(context, variant.label, variant.roles, variant.dir);
       runs.set(variant.label, result);
       context.progress(
-        `${name}:   ${result.orders} orders, ${result.ordersPerSecond} settled/s (settled ${result.settleAfterLoadMs} ms after the load), ` +
+        `${name}:   ${result.orders} orders, ${result.ordersPerSecond} settled/s (settled ${result.settleAfterLoadMs} ms after the load, ` +
+          `behind at its end: ${Object.entries(result.behindAtLoadEnd)
+            .map(([what, count]) => `${what} ${count}`)
+            .join(', ')}), ` +
           `CPU ms/order ${result.cpu.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.perUnitMs}`).join(', ')}, ` +
           `event-loop wake-ups/preemptions per order ${result.cpu
             .map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.wakeupsPerUnit}/${p.preemptionsPerUnit}`)
