@@ -1,18 +1,8 @@
 import { Queue } from 'bullmq';
-import {
-  checkClean,
-  createProduct,
-  customerTokens,
-  orderBody,
-  sleep,
-  startProject,
-  withClient,
-  type BenchContext,
-} from '../lib/context.js';
-import { closedLoop } from '../lib/load.js';
+import { sleep, startProject, withClient, type BenchContext } from '../lib/context.js';
 import { cpuWindow, type CpuPerUnit } from '../lib/processes.js';
-import { pairedRatios, round, type RatioSummary } from '../lib/stats.js';
-import { duplicatedEffects, settlementCounts, waitUntilSettled } from './pipeline.js';
+import { round, type RatioSummary } from '../lib/stats.js';
+import { checkAfterRun, compareLayouts, settlementCounts, waitUntilSettled, warmedOrderLoad } from './pipeline.js';
 
 export interface DrainRun {
   label: string;
@@ -45,16 +35,9 @@ export async function drainRun(context: BenchContext, label: string, workerRoles
     prefix: service.prefix,
   });
   try {
-    const productId = await createProduct(context, service);
-    const targets = customerTokens(context, 50).map((token) => ({ token, path: '/v1/orders' }));
-    const commandLoad = (seconds: number) =>
-      closedLoop({ url: service.url, seconds, connections: context.settings.connections, targets, body: orderBody(productId) });
-    checkClean(context, `${label} drain warm-up`, await commandLoad(context.settings.pipelineWarmupSeconds));
-    const warmed = await waitUntilSettled(service.databaseUrl, 180_000);
-    if (!warmed.ok) context.invalid(`${label}: warm-up not settled after 180 s: ${JSON.stringify(warmed.counts)}`);
-
+    const { commandLoad, warmed } = await warmedOrderLoad(context, service, `${label} drain`);
     await projections.pause();
-    checkClean(context, `${label} drain backlog`, await commandLoad(context.settings.drainLoadSeconds));
+    await commandLoad(context.settings.drainLoadSeconds, 'backlog');
     if (!(await waitUntilPublished(service.databaseUrl, 180_000)))
       context.invalid(`${label}: the backlog's orders were not all paid and published after 180 s`);
     const waiting = await projections.getWaitingCount();
@@ -71,11 +54,7 @@ export async function drainRun(context: BenchContext, label: string, workerRoles
     const drainMs = performance.now() - started;
     const orders = settled.counts.orders - warmed.counts.orders;
     if (!settled.ok) context.invalid(`${label}: the backlog was not drained after 180 s: ${JSON.stringify(settled.counts)}`);
-    const duplicates = await duplicatedEffects(service.databaseUrl);
-    if (duplicates.length) context.invalid(`${label}: duplicated effects: ${duplicates.join('; ')}`);
-    for (const proc of [service.api, ...service.workers]) {
-      if (proc.exited()) context.invalid(`${label}: ${proc.name} exited during the run`);
-    }
+    await checkAfterRun(context, label, service);
     return {
       label,
       orders,
@@ -120,31 +99,18 @@ export async function compareDrains(
   a: { label: string; roles: string[] },
   b: { label: string; roles: string[] },
 ): Promise<DrainComparison> {
-  const pairs: DrainComparison['pairs'] = [];
-  for (let pair = 0; pair < context.settings.pairs; pair++) {
-    const runs = new Map<string, DrainRun>();
-    for (const variant of pair % 2 === 0 ? [a, b] : [b, a]) {
-      context.progress(
-        `${name}: pair ${pair + 1}/${context.settings.pairs}: ${variant.label} (${variant.roles.join(' | ')}), ` +
-          `a backlog of ${context.settings.drainLoadSeconds}s of orders`,
-      );
-      const result = await drainRun(context, `${variant.label}-drain`, variant.roles);
-      runs.set(variant.label, result);
-      context.progress(
-        `${name}:   ${result.orders} orders in ${result.jobs} jobs drained in ${result.drainMs} ms: ${result.ordersPerSecond} orders/s, ` +
-          `CPU ms/order ${result.cpu
-            .filter((p) => p.perUnitMs > 0.005)
-            .map((p) => `${p.name.replace(`${variant.label}-drain `, '')} ${p.perUnitMs}`)
-            .join(', ')}`,
-      );
-    }
-    pairs.push({ a: runs.get(a.label)!, b: runs.get(b.label)! });
-  }
-  return {
-    name,
-    a: a.label,
-    b: b.label,
-    pairs,
-    ratio: pairedRatios(pairs.map((pair) => ({ a: pair.a.ordersPerSecond, b: pair.b.ordersPerSecond }))),
-  };
+  return compareLayouts(context, name, a, b, async (variant) => {
+    context.progress(
+      `${name}: ${variant.label} (${variant.roles.join(' | ')}), a backlog of ${context.settings.drainLoadSeconds}s of orders`,
+    );
+    const result = await drainRun(context, `${variant.label}-drain`, variant.roles);
+    context.progress(
+      `${name}:   ${result.orders} orders in ${result.jobs} jobs drained in ${result.drainMs} ms: ${result.ordersPerSecond} orders/s, ` +
+        `CPU ms/order ${result.cpu
+          .filter((p) => p.perUnitMs > 0.005)
+          .map((p) => `${p.name.replace(`${variant.label}-drain `, '')} ${p.perUnitMs}`)
+          .join(', ')}`,
+    );
+    return result;
+  });
 }

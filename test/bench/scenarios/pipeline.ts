@@ -8,6 +8,7 @@ import {
   withClient,
   type BenchContext,
 } from '../lib/context.js';
+import type { RunningService } from '../lib/service.js';
 import { closedLoop, type ClosedLoopResult } from '../lib/load.js';
 import { cpuWindow, type CpuPerUnit } from '../lib/processes.js';
 import { pairedRatios, round, type RatioSummary } from '../lib/stats.js';
@@ -53,26 +54,11 @@ export async function pipelineRun(
 ): Promise<PipelineRun> {
   const service = await startProject(context, label, workerRoles, dir);
   try {
-    const productId = await createProduct(context, service);
-    const targets = customerTokens(context, 50).map((token) => ({ token, path: '/v1/orders' }));
-    const commandLoad = (seconds: number) =>
-      closedLoop({
-        url: service.url,
-        seconds,
-        connections: context.settings.connections,
-        targets,
-        body: orderBody(productId),
-      });
-    // Warm-up, not counted: every process of a fresh deployment compiles its hot paths under the
-    // first load, and a layout with more processes would pay that once per process. Production
-    // processes run for hours, so the measure starts once the warm-up's orders have all settled.
-    checkClean(context, `${label} pipeline warm-up`, await commandLoad(context.settings.pipelineWarmupSeconds));
-    const warmed = await waitUntilSettled(service.databaseUrl, 180_000);
-    if (!warmed.ok) context.invalid(`${label}: warm-up not settled after 180 s: ${JSON.stringify(warmed.counts)}`);
+    const { commandLoad, warmed } = await warmedOrderLoad(context, service, `${label} pipeline`);
     const work = await workWindow(context.redisUrl, service.databaseUrl);
     const cpu = cpuWindow([service.api, ...service.workers]);
     const started = performance.now();
-    const commands = checkClean(context, `${label} pipeline commands`, await commandLoad(context.settings.pipelineSeconds));
+    const commands = await commandLoad(context.settings.pipelineSeconds, 'commands');
     const loadEnded = performance.now();
     const atLoadEnd = await settlementCounts(service.databaseUrl);
     const settled = await waitUntilSettled(service.databaseUrl, 180_000);
@@ -81,11 +67,7 @@ export async function pipelineRun(
     const cpuPerOrder = cpu.end(measuredOrders);
     const workPerOrder = await work.end(measuredOrders);
     if (!settled.ok) context.invalid(`${label}: not settled after 180 s: ${JSON.stringify(settled.counts)}`);
-    const duplicates = await duplicatedEffects(service.databaseUrl);
-    if (duplicates.length) context.invalid(`${label}: duplicated effects: ${duplicates.join('; ')}`);
-    for (const proc of [service.api, ...service.workers]) {
-      if (proc.exited()) context.invalid(`${label}: ${proc.name} exited during the run`);
-    }
+    await checkAfterRun(context, label, service);
     const result = {
       label,
       orders: measuredOrders,
@@ -105,6 +87,43 @@ export async function pipelineRun(
   } catch (error) {
     await service.stop().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * `POST /v1/orders` from 50 customers at the deployment, closed loop, after a warm-up of
+ * `pipelineWarmupSeconds` of the same orders left to settle (not counted: `warmed` counts them).
+ * Every process of a fresh deployment compiles its hot paths under the first load, and a layout
+ * with more processes would pay that once per process; production processes run for hours, so the
+ * measure starts once the warm-up's orders have all settled.
+ */
+export async function warmedOrderLoad(context: BenchContext, service: RunningService, name: string) {
+  const productId = await createProduct(context, service);
+  const targets = customerTokens(context, 50).map((token) => ({ token, path: '/v1/orders' }));
+  const commandLoad = async (seconds: number, what: string) =>
+    checkClean(
+      context,
+      `${name} ${what}`,
+      await closedLoop({
+        url: service.url,
+        seconds,
+        connections: context.settings.connections,
+        targets,
+        body: orderBody(productId),
+      }),
+    );
+  await commandLoad(context.settings.pipelineWarmupSeconds, 'warm-up');
+  const warmed = await waitUntilSettled(service.databaseUrl, 180_000);
+  if (!warmed.ok) context.invalid(`${name}: warm-up not settled after 180 s: ${JSON.stringify(warmed.counts)}`);
+  return { commandLoad, warmed };
+}
+
+/** Duplicated effects, or a process that exited, make the run invalid. */
+export async function checkAfterRun(context: BenchContext, label: string, service: RunningService): Promise<void> {
+  const duplicates = await duplicatedEffects(service.databaseUrl);
+  if (duplicates.length) context.invalid(`${label}: duplicated effects: ${duplicates.join('; ')}`);
+  for (const proc of [service.api, ...service.workers]) {
+    if (proc.exited()) context.invalid(`${label}: ${proc.name} exited during the run`);
   }
 }
 
@@ -136,7 +155,7 @@ export async function waitUntilSettled(
   });
 }
 
-export async function duplicatedEffects(databaseUrl: string): Promise<string[]> {
+async function duplicatedEffects(databaseUrl: string): Promise<string[]> {
   return withClient(databaseUrl, async (client) => {
     const { rows } = await client.query<{ payments: number; histories: number; views: number }>(`
       select (select count(*)::int from (select aggregate_id from outbox_events where type = 'OrderPaid'
@@ -167,34 +186,47 @@ export async function comparePipelines(
   a: { label: string; roles: string[]; dir?: string | undefined },
   b: { label: string; roles: string[]; dir?: string | undefined },
 ): Promise<PipelineComparison> {
-  const pairs: PipelineComparison['pairs'] = [];
+  return compareLayouts(context, name, a, b, async (variant) => {
+    context.progress(
+      `${name}: ${variant.label} (${variant.roles.join(' | ')}), after ${context.settings.pipelineWarmupSeconds}s of warm-up`,
+    );
+    const result = await pipelineRun(context, variant.label, variant.roles, variant.dir);
+    context.progress(
+      `${name}:   ${result.orders} orders, ${result.ordersPerSecond} settled/s (settled ${result.settleAfterLoadMs} ms after the load, ` +
+        `behind at its end: ${Object.entries(result.behindAtLoadEnd)
+          .map(([what, count]) => `${what} ${count}`)
+          .join(', ')}), ` +
+        `CPU ms/order ${result.cpu.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.perUnitMs}`).join(', ')}, ` +
+        `event-loop wake-ups/preemptions per order ${result.cpu
+          .map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.wakeupsPerUnit}/${p.preemptionsPerUnit}`)
+          .join(', ')}, ` +
+        `PostgreSQL ${result.work.postgresCpuMsPerUnit} ms/order in ${result.work.transactionsPerUnit} transactions, ` +
+        `Redis ${result.work.redisCommandsPerUnit} commands/order (${Object.entries(result.work.topRedisCommands)
+          .map(([name, calls]) => `${name} ${calls}`)
+          .join(', ')}), ` +
+        `peak RSS ${result.processes.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.peakRssMb} MB`).join(', ')}`,
+    );
+    return result;
+  });
+}
+
+/**
+ * Interleaved pairs of two variants (A then B, then B then A, ...), `context.settings.pairs` of
+ * them, compared by the median of the pairs' ratios of `ordersPerSecond`.
+ */
+export async function compareLayouts<V extends { label: string }, R extends { ordersPerSecond: number }>(
+  context: BenchContext,
+  name: string,
+  a: V,
+  b: V,
+  run: (variant: V) => Promise<R>,
+): Promise<{ name: string; a: string; b: string; pairs: Array<{ a: R; b: R }>; ratio: RatioSummary }> {
+  const pairs: Array<{ a: R; b: R }> = [];
   for (let pair = 0; pair < context.settings.pairs; pair++) {
-    const order = pair % 2 === 0 ? [a, b] : [b, a];
-    const runs = new Map<string, PipelineRun>();
-    for (const variant of order) {
-      context.progress(
-        `${name}: pair ${pair + 1}/${context.settings.pairs}: ${variant.label} (${variant.roles.join(' | ')}), ` +
-          `after ${context.settings.pipelineWarmupSeconds}s of warm-up`,
-      );
-      const result = await pipelineRun(context, variant.label, variant.roles, variant.dir);
-      runs.set(variant.label, result);
-      context.progress(
-        `${name}:   ${result.orders} orders, ${result.ordersPerSecond} settled/s (settled ${result.settleAfterLoadMs} ms after the load, ` +
-          `behind at its end: ${Object.entries(result.behindAtLoadEnd)
-            .map(([what, count]) => `${what} ${count}`)
-            .join(', ')}), ` +
-          `CPU ms/order ${result.cpu.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.perUnitMs}`).join(', ')}, ` +
-          `event-loop wake-ups/preemptions per order ${result.cpu
-            .map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.wakeupsPerUnit}/${p.preemptionsPerUnit}`)
-            .join(', ')}, ` +
-          `PostgreSQL ${result.work.postgresCpuMsPerUnit} ms/order in ${result.work.transactionsPerUnit} transactions, ` +
-          `Redis ${result.work.redisCommandsPerUnit} commands/order (${Object.entries(result.work.topRedisCommands)
-            .map(([name, calls]) => `${name} ${calls}`)
-            .join(', ')}), ` +
-          `peak RSS ${result.processes.map((p) => `${p.name.replace(`${variant.label} `, '')} ${p.peakRssMb} MB`).join(', ')}`,
-      );
-    }
-    pairs.push({ a: runs.get(a.label)!, b: runs.get(b.label)! });
+    context.progress(`${name}: pair ${pair + 1}/${context.settings.pairs}`);
+    const runs = new Map<V, R>();
+    for (const variant of pair % 2 === 0 ? [a, b] : [b, a]) runs.set(variant, await run(variant));
+    pairs.push({ a: runs.get(a)!, b: runs.get(b)! });
   }
   return {
     name,
