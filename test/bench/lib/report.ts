@@ -1,5 +1,5 @@
 import type { ApiComparison } from '../scenarios/api.js';
-import type { DrainComparison } from '../scenarios/drain.js';
+import type { DrainComparison, DrainRun } from '../scenarios/drain.js';
 import type { FreshnessComparison } from '../scenarios/freshness.js';
 import type { PipelineComparison, PipelineRun } from '../scenarios/pipeline.js';
 import type { CpuPerUnit } from './processes.js';
@@ -75,11 +75,11 @@ export function renderMarkdown(results: Record<string, unknown>): string {
   lines.push(...cpuTable(api?.comparisons ?? [], freshness));
   lines.push(...stageTable(freshness));
 
-  const memory = processFigures([pipeline, scaleout]);
+  const memory = processFigures([pipeline, scaleout, drain]);
   if (memory.length) {
     lines.push(
       '',
-      '| process | peak RSS under load (MB) | CPU ms per settled order | cold start to ready (ms) |',
+      "| process | peak RSS under load (MB) | CPU ms per settled order (a drain run's: per drained order, during the drain) | cold start to ready (ms) |",
       '|---|---|---|---|',
     );
     for (const [name, figures] of memory) {
@@ -180,9 +180,10 @@ function workTable(comparisons: Array<PipelineComparison | undefined>): string[]
   return lines;
 }
 
-function processFigures(comparisons: Array<PipelineComparison | undefined>) {
+function processFigures(comparisons: Array<PipelineComparison | DrainComparison | undefined>) {
   const figures = new Map<string, { rss: number[]; cold: number[]; cpu: number[] }>();
-  const runsOf = (comparison: PipelineComparison): PipelineRun[] => comparison.pairs.flatMap((pair) => [pair.a, pair.b]);
+  const runsOf = (comparison: PipelineComparison | DrainComparison): Array<PipelineRun | DrainRun> =>
+    comparison.pairs.flatMap((pair) => [pair.a, pair.b]);
   for (const comparison of comparisons) {
     if (!comparison) continue;
     for (const run of runsOf(comparison)) {

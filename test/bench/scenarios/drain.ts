@@ -15,6 +15,7 @@ export interface DrainRun {
   ordersPerSecond: number;
   /** Each process's CPU time during the drain, per drained order. */
   cpu: CpuPerUnit[];
+  processes: Array<{ name: string; peakRssMb: number; coldStartMs: number }>;
 }
 
 /**
@@ -55,7 +56,7 @@ export async function drainRun(context: BenchContext, label: string, workerRoles
     const orders = settled.counts.orders - warmed.counts.orders;
     if (!settled.ok) context.invalid(`${label}: the backlog was not drained after 180 s: ${JSON.stringify(settled.counts)}`);
     await checkAfterRun(context, label, service);
-    return {
+    const result = {
       label,
       orders,
       jobs: waiting,
@@ -63,9 +64,12 @@ export async function drainRun(context: BenchContext, label: string, workerRoles
       ordersPerSecond: round(orders / (drainMs / 1000)),
       cpu: cpu.end(orders),
     };
-  } finally {
+    await projections.close();
+    return { ...result, processes: await service.stop() };
+  } catch (error) {
     await projections.close().catch(() => undefined);
     await service.stop().catch(() => undefined);
+    throw error;
   }
 }
 
