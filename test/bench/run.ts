@@ -100,8 +100,12 @@ const results: Record<string, unknown> = {
   machine: { cpus: cpus().length, loadAverageAtStart: loadavg().map((l) => Math.round(l * 10) / 10), node: process.version },
 };
 process.on('uncaughtException', (error) => context.invalid(`uncaught: ${error.stack ?? error.message}`));
-const oneRelay = ['relay', 'projections', 'payments,expiry,webhooks'];
-const twoRelays = (env.BENCH_SCALEOUT_ROLES ?? 'relay|relay|projections|projections|payments,expiry,webhooks').split('|');
+// The scale-out and drain scenarios compare the same two layouts.
+const oneOfEach = { label: 'one-of-each', roles: ['relay', 'projections', 'payments,expiry,webhooks'] };
+const scaledOut = {
+  label: 'two-relays-two-projections',
+  roles: (env.BENCH_SCALEOUT_ROLES ?? 'relay|relay|projections|projections|payments,expiry,webhooks').split('|'),
+};
 try {
   if (settings.scenarios.includes('api')) results.api = await apiScenario(context);
   if (settings.scenarios.includes('pipeline')) {
@@ -115,22 +119,9 @@ try {
     );
   }
   if (settings.scenarios.includes('freshness')) results.freshness = await freshnessScenario(context);
-  if (settings.scenarios.includes('scaleout')) {
-    results.scaleout = await comparePipelines(
-      context,
-      'scale-out',
-      { label: 'two-relays-two-projections', roles: twoRelays },
-      { label: 'one-of-each', roles: oneRelay },
-    );
-  }
-  if (settings.scenarios.includes('drain')) {
-    results.drain = await compareDrains(
-      context,
-      'drain',
-      { label: 'two-relays-two-projections', roles: twoRelays },
-      { label: 'one-of-each', roles: oneRelay },
-    );
-  }
+  if (settings.scenarios.includes('scaleout'))
+    results.scaleout = await comparePipelines(context, 'scale-out', scaledOut, oneOfEach);
+  if (settings.scenarios.includes('drain')) results.drain = await compareDrains(context, 'drain', scaledOut, oneOfEach);
 } catch (error) {
   context.invalid(`the run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 } finally {
